@@ -1,0 +1,255 @@
+#include "cni/skel.h"
+
+#include <cstdlib>
+#include <iostream>
+#include <iterator>
+#include <regex>
+#include <sstream>
+
+#include "cni/args.h"
+#include "cni/version.h"
+#include "common/error.h"
+#include "common/log.h"
+
+namespace cnb::cni {
+namespace {
+
+using nlohmann::json;
+
+const std::regex& NameRegex() {
+  static const std::regex re("^[a-zA-Z0-9][a-zA-Z0-9_.\\-]*$");
+  return re;
+}
+
+std::optional<Command> ParseCommand(const std::string& s) {
+  if (s == "ADD") return Command::kAdd;
+  if (s == "DEL") return Command::kDel;
+  if (s == "CHECK") return Command::kCheck;
+  if (s == "STATUS") return Command::kStatus;
+  if (s == "GC") return Command::kGc;
+  if (s == "VERSION") return Command::kVersion;
+  return std::nullopt;
+}
+
+std::string VersionJson() {
+  json j = {{"cniVersion", std::string(kCurrentVersion)}, {"supportedVersions", json::array()}};
+  for (auto v : kSupportedVersions) j["supportedVersions"].push_back(std::string(v));
+  return j.dump() + "\n";
+}
+
+std::string DecodeConfigVersion(const json& config) {
+  auto it = config.find("cniVersion");
+  if (it == config.end() || it->is_null()) return "0.1.0";
+  if (!it->is_string()) throw Error(ErrorCode::kDecode, "decoding version from network config: cniVersion must be a string");
+  std::string v = it->get<std::string>();
+  return v.empty() ? "0.1.0" : v;
+}
+
+void RequireSupported(const std::string& version) {
+  CompareVersions(version, "0.1.0");  // a malformed version is a decode error first
+  if (!IsSupportedVersion(version)) {
+    throw Error(ErrorCode::kIncompatibleVersion, "incompatible CNI versions",
+                "config is \"" + version + "\", plugin supports " + SupportedVersionsQuoted());
+  }
+}
+
+void RequireAtLeast(const std::string& version, const char* minimum, const char* verb) {
+  if (!VersionAtLeast(version, minimum)) {
+    throw Error(ErrorCode::kIncompatibleVersion, std::string("config version does not allow ") + verb);
+  }
+}
+
+struct Outcome {
+  int status = 0;
+  std::string stdout_text;
+};
+
+Outcome Dispatch(const PluginFuncs& funcs, const EnvLookup& env, std::istream& in, std::ostream& err,
+                 std::string* version_for_error) {
+  Invocation inv;
+  inv.env = env;
+  std::string cmd = env("CNI_COMMAND");
+  std::optional<Command> command = ParseCommand(cmd);
+  bool needs_attachment =
+      command && (*command == Command::kAdd || *command == Command::kDel || *command == Command::kCheck);
+  bool needs_path = needs_attachment || (command && (*command == Command::kGc || *command == Command::kStatus));
+
+  struct Var {
+    const char* name;
+    std::string* value;
+    bool required;
+    void (*validate)(const std::string&);
+  };
+  std::string command_value;
+  std::string override_value;
+  Var vars[] = {
+      {"CNI_COMMAND", &command_value, true, nullptr},
+      {"CNI_CONTAINERID", &inv.container_id, needs_attachment, ValidateContainerId},
+      {"CNI_NETNS", &inv.netns, command && (*command == Command::kAdd || *command == Command::kCheck), nullptr},
+      {"CNI_IFNAME", &inv.ifname, needs_attachment, ValidateInterfaceName},
+      {"CNI_ARGS", &inv.args, false, nullptr},
+      {"CNI_PATH", &inv.path, needs_path, nullptr},
+      {"CNI_NETNS_OVERRIDE", &override_value, false, nullptr},
+  };
+  std::vector<std::string> missing;
+  for (auto& v : vars) {
+    *v.value = env(v.name);
+    if (v.value->empty()) {
+      if (v.required) missing.push_back(v.name);
+    } else if (v.required && v.validate) {
+      v.validate(*v.value);
+    }
+  }
+  if (!missing.empty()) {
+    if (cmd.empty() && !funcs.about.empty()) {
+      // Run by hand with no command: say who we are, like the Go plugins.
+      err << funcs.about << "\nCNI protocol versions supported: ";
+      for (size_t i = 0; i < kSupportedVersions.size(); ++i) err << (i ? ", " : "") << kSupportedVersions[i];
+      err << "\n";
+      return {0, ""};
+    }
+    std::string joined;
+    for (size_t i = 0; i < missing.size(); ++i) joined += (i ? "," : "") + missing[i];
+    throw Error(ErrorCode::kInvalidEnv, "required env variables [" + joined + "] missing");
+  }
+  inv.netns_override = ParseArgBool(override_value).value_or(false);
+
+  if (command && *command == Command::kVersion) return {0, VersionJson()};
+
+  inv.stdin_data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (in.bad()) throw Error(ErrorCode::kIo, "error reading from stdin");
+  inv.config = json::parse(inv.stdin_data, nullptr, false);
+  if (inv.config.is_discarded()) {
+    // Say where it broke, as the Go decoder does.
+    try {
+      json again = json::parse(inv.stdin_data);
+      (void)again;
+    } catch (const json::parse_error& e) {
+      throw Error(ErrorCode::kDecode, std::string("error unmarshall network config: ") + e.what());
+    }
+    throw Error(ErrorCode::kDecode, "error unmarshall network config");
+  }
+  if (!inv.config.is_object()) {
+    throw Error(ErrorCode::kDecode, "error unmarshall network config: config is not a JSON object");
+  }
+  if (auto it = inv.config.find("name"); it != inv.config.end() && it->is_string()) {
+    inv.network_name = it->get<std::string>();
+  } else if (it != inv.config.end() && !it->is_null()) {
+    throw Error(ErrorCode::kDecode, "error unmarshall network config: name must be a string");
+  }
+  if (inv.network_name.empty()) throw Error(ErrorCode::kInvalidConfig, "missing network name");
+  ValidateNetworkName(inv.network_name);
+
+  if (!command) throw Error(ErrorCode::kInvalidEnv, "unknown CNI_COMMAND: " + cmd);
+  inv.command = *command;
+  inv.cni_version = DecodeConfigVersion(inv.config);
+  *version_for_error = inv.cni_version;
+
+  switch (inv.command) {
+    case Command::kAdd: {
+      RequireSupported(inv.cni_version);
+      Result result = funcs.add(inv);
+      return {0, ToOutput(ResultToJson(result, inv.cni_version))};
+    }
+    case Command::kDel:
+      RequireSupported(inv.cni_version);
+      funcs.del(inv);
+      return {0, ""};
+    case Command::kCheck:
+      RequireAtLeast(inv.cni_version, "0.4.0", "CHECK");
+      RequireSupported(inv.cni_version);
+      funcs.check(inv);
+      return {0, ""};
+    case Command::kStatus:
+      RequireAtLeast(inv.cni_version, "1.1.0", "STATUS");
+      RequireSupported(inv.cni_version);
+      if (funcs.status) funcs.status(inv);
+      return {0, ""};
+    case Command::kGc:
+      RequireAtLeast(inv.cni_version, "1.1.0", "GC");
+      RequireSupported(inv.cni_version);
+      if (funcs.gc) funcs.gc(inv);
+      return {0, ""};
+    case Command::kVersion:
+      break;
+  }
+  return {0, ""};
+}
+
+}  // namespace
+
+const char* CommandName(Command c) {
+  switch (c) {
+    case Command::kAdd: return "ADD";
+    case Command::kDel: return "DEL";
+    case Command::kCheck: return "CHECK";
+    case Command::kStatus: return "STATUS";
+    case Command::kGc: return "GC";
+    case Command::kVersion: return "VERSION";
+  }
+  return "?";
+}
+
+EnvLookup ProcessEnv() {
+  return [](const std::string& name) -> std::string {
+    const char* v = std::getenv(name.c_str());
+    return v ? v : "";
+  };
+}
+
+void ValidateContainerId(const std::string& id) {
+  if (id.empty()) throw Error(ErrorCode::kUnknownContainer, "missing containerID");
+  if (!std::regex_match(id, NameRegex())) {
+    throw Error(ErrorCode::kInvalidEnv, "invalid characters in containerID", id);
+  }
+}
+
+void ValidateInterfaceName(const std::string& name) {
+  if (name.empty()) throw Error(ErrorCode::kInvalidEnv, "interface name is empty");
+  if (name.size() > 15) {
+    throw Error(ErrorCode::kInvalidEnv, "interface name is too long",
+                "interface name should be less than 16 characters");
+  }
+  if (name == "." || name == "..") throw Error(ErrorCode::kInvalidEnv, "interface name is . or ..");
+  for (unsigned char c : name) {
+    // Bytes >= 0x80 are accepted: Go checks Unicode spaces, which are rare enough to ignore here
+    // except the ASCII set (and NBSP encodings are not valid names for the kernel anyway).
+    if (c == '/' || c == ':' || std::isspace(c)) {
+      throw Error(ErrorCode::kInvalidEnv, "interface name contains / or : or whitespace characters");
+    }
+  }
+}
+
+void ValidateNetworkName(const std::string& name) {
+  if (name.empty()) throw Error(ErrorCode::kInvalidConfig, "missing network name:");
+  if (!std::regex_match(name, NameRegex())) {
+    throw Error(ErrorCode::kInvalidConfig, "invalid characters found in network name", name);
+  }
+}
+
+std::string ErrorJson(const Error& e, const std::string& cni_version) {
+  json j = {{"cniVersion", cni_version}, {"code", e.code_value()}, {"msg", e.msg()}};
+  if (!e.details().empty()) j["details"] = e.details();
+  return ToOutput(j);
+}
+
+int PluginMain(const PluginFuncs& funcs, const EnvLookup& env, std::istream& in, std::ostream& out,
+               std::ostream& err) {
+  std::string version = std::string(kCurrentVersion);
+  try {
+    Outcome o = Dispatch(funcs, env, in, err, &version);
+    out << o.stdout_text;
+    out.flush();
+    return o.status;
+  } catch (const Error& e) {
+    log::Error(e.msg() + (e.details().empty() ? "" : " (" + e.details() + ")"));
+    out << ErrorJson(e, version);
+  } catch (const std::exception& e) {
+    log::Error(e.what());
+    out << ErrorJson(InternalError(e.what()), version);
+  }
+  out.flush();
+  return 1;
+}
+
+}  // namespace cnb::cni

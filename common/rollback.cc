@@ -1,0 +1,21 @@
+#include "common/rollback.h"
+
+#include <exception>
+
+#include "common/log.h"
+
+namespace cnb {
+
+void Rollback::Run() {
+  auto undos = std::move(undos_);
+  undos_.clear();
+  for (auto it = undos.rbegin(); it != undos.rend(); ++it) {
+    try {
+      it->second();
+    } catch (const std::exception& e) {
+      log::Warn("rollback: " + it->first + " failed: " + e.what());
+    }
+  }
+}
+
+}  // namespace cnb
