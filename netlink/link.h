@@ -1,0 +1,66 @@
+// Links: lookup, bridge, veth, flags, ports. All operations throw cnb::Error on failure with the
+// errno of the kernel's answer kept (IsNotFound / IsExists).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "netlink/socket.h"
+
+namespace cnb::nl {
+
+struct LinkInfo {
+  int ifindex = 0;
+  std::string name;
+  std::string kind;      // "bridge", "veth", "" for none
+  std::string mac;       // "aa:bb:cc:dd:ee:ff" lower case
+  int mtu = 0;
+  unsigned flags = 0;    // IFF_* flags
+  int master = 0;        // ifindex of the master (bridge), 0 if none
+  int peer_ifindex = 0;  // IFLA_LINK: for a veth, the peer's ifindex in the peer's namespace
+  bool oper_up = false;  // IF_OPER_UP
+  std::string operstate; // "up", "down", "lowerlayerdown", ...
+  bool up() const;
+  bool promisc() const;
+};
+
+std::optional<LinkInfo> GetLink(Socket& sock, const std::string& name);
+std::optional<LinkInfo> GetLinkByIndex(Socket& sock, int ifindex);
+
+struct BridgeSpec {
+  std::string name;
+  int mtu = 0;                  // 0 = kernel default; only applied at creation
+  bool vlan_filtering = false;  // only applied at creation
+};
+// Creates the bridge if missing (EEXIST is fine), checks the existing link is a bridge
+// ("\"<name>\" already exists but is not a bridge"), and brings it up. Returns the fresh state.
+LinkInfo EnsureBridge(Socket& sock, const BridgeSpec& spec);
+
+struct VethSpec {
+  std::string host_name;   // created in the socket's namespace
+  std::string peer_name;   // created straight in peer_ns
+  int peer_ns_fd = -1;     // namespace of the peer end
+  int mtu = 0;             // both ends; 0 = default
+  std::string host_mac;    // optional, both "" = kernel-chosen
+  std::string peer_mac;    // optional
+  int master_ifindex = 0;  // optional: enslave the host end in the same request
+};
+// One RTM_NEWLINK request for both ends. A name clash throws with IsExists().
+void CreateVeth(Socket& sock, const VethSpec& spec);
+
+void DeleteLink(Socket& sock, int ifindex);
+void SetLinkUp(Socket& sock, int ifindex, bool up = true);
+void SetMaster(Socket& sock, int ifindex, int master_ifindex);
+void SetMtu(Socket& sock, int ifindex, int mtu);
+void SetMac(Socket& sock, int ifindex, const std::string& mac);
+void SetPromisc(Socket& sock, int ifindex, bool on);
+// Bridge port flags on a port (not the bridge): hairpin (IFLA_BRPORT_MODE) and isolation
+// (IFLA_BRPORT_ISOLATED, a raw attribute libnl 3.7 lacks).
+void SetBridgePortFlags(Socket& sock, int port_ifindex, bool hairpin, bool isolated);
+
+// A random locally administered unicast MAC ("02:..." style), from getrandom().
+std::string RandomMac();
+// A host veth name: "veth" + 8 random hex digits.
+std::string RandomVethName();
+
+}  // namespace cnb::nl

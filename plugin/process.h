@@ -1,0 +1,32 @@
+// Running helper programs (iptables-restore, nft, delegated IPAM plugins) with posix_spawn:
+// argv explicit, no shell, stdin fed from a string, stdout/stderr captured, close-on-exec fds.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace cnb::bridge {
+
+struct ProcessResult {
+  int exit_code = -1;      // -1 if killed by a signal or timed out
+  bool timed_out = false;
+  std::string out;
+  std::string err;
+};
+
+struct ProcessRequest {
+  std::vector<std::string> argv;   // argv[0] is a path or a name looked up in PATH
+  std::string stdin_data;
+  std::vector<std::string> env;    // "K=V"; empty = inherit
+  bool inherit_env = true;
+  std::chrono::milliseconds timeout{60000};
+};
+
+// Throws cnb::Error only if the program cannot be started (ENOENT etc., errno kept).
+ProcessResult RunProcess(const ProcessRequest& request);
+
+// Where a program name resolves in PATH ("" if nowhere).
+std::string FindInPath(const std::string& name);
+
+}  // namespace cnb::bridge
