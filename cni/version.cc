@@ -67,6 +67,18 @@ std::string SupportedVersionsQuoted() {
   return out + "]";
 }
 
-std::string BuildVersion() { return std::string(CNB_VERSION) + " (" + CNB_GIT_SHA + ")"; }
+namespace {
+// __DATE__/__TIME__ make it differ between builds of the same commit.
+__attribute__((section(".cnb_ident"), used)) const char kBuildIdent[] =
+    "cni-bridge " CNB_VERSION " " CNB_GIT_SHA " " __DATE__ " " __TIME__;
+}  // namespace
+
+const char* BuildIdent() { return kBuildIdent; }
+
+std::string BuildVersion() {
+  // Referencing the ident keeps its section in every executable that reports its version.
+  (void)kBuildIdent[0];
+  return std::string(CNB_VERSION) + " (" + CNB_GIT_SHA + ")";
+}
 
 }  // namespace cnb::cni

@@ -21,4 +21,10 @@ std::string SupportedVersionsQuoted();
 // Build identity for --version and the about text.
 std::string BuildVersion();
 
+// A string unique to one build, stored in the ELF section kBuildIdentSection of every executable
+// that calls BuildVersion(). The bridge compares it with the host-local found on CNI_PATH to
+// decide whether it may run host-local in-process.
+inline constexpr const char* kBuildIdentSection = ".cnb_ident";
+const char* BuildIdent();
+
 }  // namespace cnb::cni
