@@ -325,6 +325,9 @@ cni::Result CmdAdd(const cni::Invocation& inv) {
     throw InternalError("container veth name (" + Quote(inv.ifname) + ") already exists");
   }
 
+  // Declared before the rollback so its undos can still use them.
+  std::optional<IpamClient> ipam;
+  std::unique_ptr<Masquerader> masq;
   Rollback rollback;
   nl::LinkInfo host_veth = CreateVethPair(host, pod, pod_ns, conf, inv, br.ifindex);
   // Removing one end removes the pair, wherever the other end is.
@@ -360,8 +363,6 @@ cni::Result CmdAdd(const cni::Invocation& inv) {
   result.interfaces.push_back({host_veth.name, host_veth.mac, "", std::nullopt, "", ""});
   result.interfaces.push_back({inv.ifname, cont->mac, inv.netns, std::nullopt, "", ""});
 
-  std::optional<IpamClient> ipam;
-  std::unique_ptr<Masquerader> masq;
   if (conf.layer3()) {
     ipam.emplace(inv, conf.ipam_type);
     cni::Result ipres = ipam->Add();
