@@ -1,0 +1,15 @@
+// The standalone host-local IPAM plugin: a thin shell over the protocol layer.
+#include <iostream>
+#include <string_view>
+
+#include "cni/skel.h"
+#include "cni/version.h"
+#include "ipam/host_local.h"
+
+int main(int argc, char** argv) {
+  if (argc > 1 && (std::string_view(argv[1]) == "--version" || std::string_view(argv[1]) == "-v")) {
+    std::cout << "host-local " << cnb::cni::BuildVersion() << "\n";
+    return 0;
+  }
+  return cnb::cni::PluginMain(cnb::ipam::HostLocalFuncs(), cnb::cni::ProcessEnv(), std::cin, std::cout, std::cerr);
+}
