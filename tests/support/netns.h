@@ -1,0 +1,36 @@
+// Throwaway network namespaces for tests, named "cnbt-<pid>-<counter>" so that parallel test
+// processes never collide and leftovers can be traced to the process that made them.
+#pragma once
+
+#include <string>
+
+namespace cnb::test {
+
+class ScopedNetns {
+ public:
+  // Creates the namespace with `ip netns add`; throws std::runtime_error on failure.
+  ScopedNetns();
+  // Deletes it (and with it every link inside, including the far ends of veth pairs).
+  ~ScopedNetns();
+  ScopedNetns(const ScopedNetns&) = delete;
+  ScopedNetns& operator=(const ScopedNetns&) = delete;
+
+  const std::string& name() const { return name_; }
+  // The path a plugin gets as CNI_NETNS.
+  std::string path() const { return "/var/run/netns/" + name_; }
+  // Deletes the namespace now (idempotent); used to test DEL after the netns is gone.
+  void Remove();
+
+ private:
+  std::string name_;
+  bool alive_ = false;
+};
+
+// Deletes "cnbt-<pid>-*" namespaces whose creating process no longer exists (left by a test
+// process that was killed before its destructors ran). Never touches live processes' ones.
+void SweepStaleNamespaces();
+
+// True when running as root (the network tests require it and fail, not skip, without it).
+bool IsRoot();
+
+}  // namespace cnb::test
