@@ -1,0 +1,69 @@
+// Many ADDs and DELs at once (as a runtime starting a node's pods does): each plugin process
+// must serialise on the IPAM lock and race benignly on bridge creation.
+#include <atomic>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "support/bridge_fixture.h"
+
+namespace cnb::test {
+namespace {
+
+constexpr int kPods = 16;
+constexpr int kWorkers = 8;
+
+class BridgeConcurrencyTest : public BridgeTest {
+ protected:
+  // Runs `op(i)` for i in [0, kPods) on kWorkers threads; returns the runs by index.
+  template <typename Op>
+  std::vector<PluginRun> InParallel(Op op) {
+    std::vector<PluginRun> runs(kPods);
+    std::atomic<int> next{0};
+    std::vector<std::thread> workers;
+    for (int w = 0; w < kWorkers; ++w)
+      workers.emplace_back([&] {
+        for (int i = next++; i < kPods; i = next++) runs[i] = op(i);
+      });
+    for (auto& t : workers) t.join();
+    return runs;
+  }
+};
+
+TEST_F(BridgeConcurrencyTest, SixteenPodsAddedAndDeletedByEightWorkers) {
+  auto conf = Conf();
+  conf["ipMasq"] = true;
+  std::vector<Pod*> pods;
+  for (int i = 0; i < kPods; ++i) pods.push_back(&NewPod());  // namespaces made serially
+
+  auto adds = InParallel([&](int i) { return Add(*pods[i], conf); });
+  std::set<std::string> addresses;
+  for (int i = 0; i < kPods; ++i) {
+    ASSERT_PLUGIN_OK(adds[i]);
+    std::string address = FirstAddress(adds[i].json);
+    addresses.insert(address);
+    EXPECT_TRUE(HasAddr(pods[i]->name(), "eth0", address)) << "pod " << i << " " << address;
+    EXPECT_EQ(ReadFile(data_dir() + "/" + kNet + "/" + WithoutPrefix(address)),
+              pods[i]->id + "\r\neth0");
+  }
+  EXPECT_EQ(addresses.size(), static_cast<size_t>(kPods)) << "duplicate IPs handed out";
+  EXPECT_EQ(IpamIpFiles(data_dir(), kNet).size(), static_cast<size_t>(kPods));
+  EXPECT_EQ(BridgePorts(node(), kBridge).size(), static_cast<size_t>(kPods));
+  EXPECT_EQ(LinksOfKind(node(), "bridge").size(), 1u);
+  const std::string rules = NatRules(node());
+  for (int i = 0; i < kPods; ++i)
+    EXPECT_NE(rules.find(MasqChainName(kNet, pods[i]->id)), std::string::npos) << "pod " << i;
+  EXPECT_TRUE(Ping(pods[0]->name(), WithoutPrefix(FirstAddress(adds[kPods - 1].json))));
+
+  auto dels = InParallel([&](int i) { return Del(*pods[i], conf); });
+  for (int i = 0; i < kPods; ++i) EXPECT_PLUGIN_OK(dels[i]) << "pod " << i;
+  EXPECT_TRUE(BridgePorts(node(), kBridge).empty());
+  EXPECT_TRUE(IpamIpFiles(data_dir(), kNet).empty());
+  EXPECT_EQ(NatRules(node()).find("CNI-"), std::string::npos) << NatRules(node());
+}
+
+}  // namespace
+}  // namespace cnb::test

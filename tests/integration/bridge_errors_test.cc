@@ -1,0 +1,184 @@
+// Failures, black-box: the right CNI error code and message as JSON on stdout with exit status
+// 1, and a failed ADD leaves nothing behind (no veth, no pod interface, no reservation).
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "support/bridge_fixture.h"
+
+namespace cnb::test {
+namespace {
+
+using nlohmann::json;
+
+class BridgeErrorTest : public BridgeTest {};
+
+TEST_F(BridgeErrorTest, MalformedJsonIsCode6) {
+  Pod& pod = NewPod();
+  auto r = RunPlugin(node(), "bridge", Env({"ADD", pod.id, pod.path(), "eth0", ""}),
+                     "{\"cniVersion\": \"1.0.0\", \"name\": ");
+  ExpectCniError(r, 6, "");
+  EXPECT_FALSE(Link(pod.name(), "eth0").has_value());
+}
+
+TEST_F(BridgeErrorTest, MissingCommandPrintsAboutOnStderrLikeTheReference) {
+  // With no CNI_COMMAND at all the Go skel prints its "about" text to stderr and exits 0.
+  auto env = Env({"ADD", "c1", "/nonexistent", "eth0", ""});
+  env.erase("CNI_COMMAND");
+  auto r = RunPlugin(node(), "bridge", env, Conf().dump());
+  EXPECT_EQ(r.proc.exit_code, 0) << r.Describe();
+  EXPECT_EQ(r.proc.out, "") << r.Describe();
+  EXPECT_NE(r.proc.err.find("CNI protocol versions supported"), std::string::npos) << r.Describe();
+}
+
+TEST_F(BridgeErrorTest, MissingEnvVarsAreCode4AndNamed) {
+  Pod& pod = NewPod();
+  for (const std::string var : {"CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME", "CNI_PATH"}) {
+    SCOPED_TRACE(var);
+    auto env = Env({"ADD", pod.id, pod.path(), "eth0", ""});
+    env.erase(var);
+    auto r = RunPlugin(node(), "bridge", env, Conf().dump());
+    ExpectCniError(r, 4, var);
+    EXPECT_NE(r.msg().find("missing"), std::string::npos) << r.Describe();
+  }
+  // Several missing at once are named together.
+  auto env = Env({"ADD", pod.id, pod.path(), "eth0", ""});
+  env.erase("CNI_CONTAINERID");
+  env.erase("CNI_IFNAME");
+  env.erase("CNI_PATH");
+  auto r = RunPlugin(node(), "bridge", env, Conf().dump());
+  ExpectCniError(r, 4, "");
+  for (const std::string var : {"CNI_CONTAINERID", "CNI_IFNAME", "CNI_PATH"})
+    EXPECT_NE(r.msg().find(var), std::string::npos) << var << "\n" << r.Describe();
+  EXPECT_FALSE(Link(pod.name(), "eth0").has_value());
+}
+
+TEST_F(BridgeErrorTest, UnknownCommandIsCode4) {
+  Pod& pod = NewPod();
+  ExpectCniError(Call({"FROB", pod.id, pod.path(), "eth0", ""}, Conf()), 4, "unknown CNI_COMMAND");
+}
+
+TEST_F(BridgeErrorTest, BadContainerIdIsCode4) {
+  Pod& pod = NewPod();
+  for (const std::string id : {"bad/id", "-leading-dash", "sp ace"}) {
+    SCOPED_TRACE(id);
+    ExpectCniError(Call({"ADD", id, pod.path(), "eth0", ""}, Conf()), 4,
+                   "invalid characters in containerID");
+  }
+  EXPECT_FALSE(Link(pod.name(), "eth0").has_value());
+}
+
+TEST_F(BridgeErrorTest, BadInterfaceNameIsCode4) {
+  Pod& pod = NewPod();
+  ExpectCniError(Add(pod, Conf(), "eth0123456789abc"), 4, "interface name is too long");
+  for (const std::string name : {"a/b", "a:b", "a b", ".."}) {
+    SCOPED_TRACE(name);
+    ExpectCniError(Add(pod, Conf(), name), 4, "");
+  }
+  EXPECT_EQ(Links(pod.name()).size(), 1u) << "only lo may exist in the pod";
+}
+
+TEST_F(BridgeErrorTest, BadNetworkNameIsCode7) {
+  Pod& pod = NewPod();
+  auto conf = Conf();
+  conf["name"] = "bad/name";
+  ExpectCniError(Add(pod, conf), 7, "invalid characters found in network name");
+  conf.erase("name");
+  ExpectCniError(Add(pod, conf), 7, "missing network name");
+}
+
+TEST_F(BridgeErrorTest, UnsupportedVersionIsCode1) {
+  Pod& pod = NewPod();
+  ExpectCniError(Add(pod, Conf("9.9.9")), 1, "incompatible CNI versions");
+  EXPECT_FALSE(Link(pod.name(), "eth0").has_value());
+}
+
+TEST_F(BridgeErrorTest, HairpinWithPromiscIsAnError) {
+  auto conf = Conf();
+  conf["hairpinMode"] = true;
+  conf["promiscMode"] = true;
+  Pod& pod = NewPod();
+  auto before = NodeVeths();
+  ExpectCniError(Add(pod, conf), 999, "cannot set hairpin mode and promiscuous mode at the same time");
+  ExpectNothingLeftFor(pod, before);
+}
+
+TEST_F(BridgeErrorTest, UnknownIpamTypeFailsAndLeavesNothingBehind) {
+  auto conf = Conf();
+  conf["ipMasq"] = true;
+  conf["ipam"]["type"] = "cnbt-no-such-ipam";
+  Pod& pod = NewPod();
+  auto before = NodeVeths();
+  auto r = Add(pod, conf);
+  EXPECT_EQ(r.proc.exit_code, 1) << r.Describe();
+  ASSERT_TRUE(r.json.is_object() && r.json.contains("code") && r.json.contains("msg"))
+      << r.Describe();
+  EXPECT_NE(r.msg().find("cnbt-no-such-ipam"), std::string::npos) << r.Describe();
+  // INTENTIONAL DIFFERENCE from the reference, which leaves the veth pair of a failed ADD.
+  ExpectNothingLeftFor(pod, before);
+  EXPECT_EQ(NatRules(node()).find("CNI-"), std::string::npos);
+}
+
+TEST_F(BridgeErrorTest, ExhaustedRangeFailsAndLeavesNothingBehind) {
+  auto conf = Conf();
+  conf["ipMasq"] = true;
+  // A /30 holds .1 (the gateway) and .2: exactly one pod.
+  conf["ipam"]["ranges"] = json::array({json::array({{{"subnet", "10.78.0.0/30"}}})});
+  Pod& first = NewPod();
+  auto ok = Add(first, conf);
+  ASSERT_PLUGIN_OK(ok);
+  ASSERT_EQ(FirstAddress(ok.json), "10.78.0.2/30");
+
+  Pod& second = NewPod();
+  auto before = NodeVeths();
+  auto r = Add(second, conf);
+  EXPECT_EQ(r.proc.exit_code, 1) << r.Describe();
+  ASSERT_TRUE(r.json.is_object() && r.json.contains("code")) << r.Describe();
+  EXPECT_NE(r.msg().find("no IP addresses available"), std::string::npos) << r.Describe();
+  // INTENTIONAL DIFFERENCE from the reference, which leaves the veth pair of a failed ADD.
+  ExpectNothingLeftFor(second, before);
+  EXPECT_EQ(NatRules(node()).find(MasqChainName(kNet, second.id)), std::string::npos);
+
+  // The first pod is untouched.
+  EXPECT_EQ(IpamIpFiles(data_dir(), kNet), std::vector<std::string>{"10.78.0.2"});
+  EXPECT_TRUE(HasAddr(first.name(), "eth0", "10.78.0.2/30"));
+  EXPECT_TRUE(Ping(first.name(), "10.78.0.1"));
+}
+
+// A second ADD for an interface that already exists must fail without harming the first.
+class SecondAddTest : public BridgeTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(SecondAddTest, SecondAddOfSameIfnameFailsAndFirstPodKeepsWorking) {
+  const bool same_container_id = GetParam();
+  auto conf = Conf();
+  conf["ipMasq"] = true;
+  Pod& pod = NewPod();
+  auto first = Add(pod, conf);
+  ASSERT_PLUGIN_OK(first);
+  const std::string address = FirstAddress(first.json);
+  const std::string mac = first.json["interfaces"][2].value("mac", "");
+  const auto veths = NodeVeths();
+
+  const std::string id = same_container_id ? pod.id : pod.id + "-other";
+  auto second = Call({"ADD", id, pod.path(), "eth0", ""}, conf);
+  EXPECT_EQ(second.proc.exit_code, 1) << second.Describe();
+  EXPECT_TRUE(second.json.is_object() && second.json.contains("code")) << second.Describe();
+
+  // Rolling back the failed ADD must not undo the first one.
+  auto eth0 = Link(pod.name(), "eth0");
+  ASSERT_TRUE(eth0.has_value()) << "the first pod's eth0 was removed";
+  EXPECT_EQ((*eth0)["address"], mac);
+  EXPECT_TRUE(HasAddr(pod.name(), "eth0", address));
+  EXPECT_EQ(NodeVeths(), veths);
+  EXPECT_EQ(IpamIpFiles(data_dir(), kNet), std::vector<std::string>{WithoutPrefix(address)});
+  EXPECT_EQ(ReadFile(data_dir() + "/" + kNet + "/" + WithoutPrefix(address)), pod.id + "\r\neth0");
+  EXPECT_NE(NatRules(node()).find(MasqChainName(kNet, pod.id)), std::string::npos);
+  EXPECT_TRUE(Ping(pod.name(), kGateway));
+  EXPECT_PLUGIN_OK(Check(pod, conf, first.json));
+}
+
+INSTANTIATE_TEST_SUITE_P(ContainerId, SecondAddTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Same" : "Different"; });
+
+}  // namespace
+}  // namespace cnb::test
