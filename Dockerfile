@@ -24,11 +24,16 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DCNB_STATIC=ON \
  && for b in bridge host-local; do \
       file /build/bin/$b; \
       file /build/bin/$b | grep -q 'statically linked' || { echo "$b is not static" >&2; exit 1; }; \
-    done
+    done \
+ && mkdir -p /rootfs/bin /rootfs/opt/cni/bin \
+ && cp /bin/busybox /rootfs/bin/busybox \
+ && for a in sh cp mv chmod mkdir; do ln -s busybox /rootfs/bin/$a; done \
+ && cp /build/bin/bridge /build/bin/host-local /rootfs/opt/cni/bin/
 
 FROM scratch
-# A static busybox is the whole userland the install step needs (sh, cp, chmod, mv, mkdir).
-COPY --from=build /bin/busybox /bin/busybox
-COPY --from=build /build/bin/bridge /build/bin/host-local /opt/cni/bin/
+# A static busybox (sh, cp, chmod, mv, mkdir as applet links) is the whole userland the install
+# step needs; the rest of the image is the two static executables.
+COPY --from=build /rootfs/ /
 COPY scripts/install-cni.sh /install-cni.sh
-ENTRYPOINT ["/bin/busybox", "sh", "/install-cni.sh"]
+ENV PATH=/bin
+ENTRYPOINT ["/bin/sh", "/install-cni.sh"]
