@@ -16,7 +16,7 @@ RUN apt-get update \
 WORKDIR /src
 COPY . .
 # Only the unit tests can run here: the kernel and integration suites need root and network
-# namespaces, which a image build does not have (CI runs them through scripts/test.sh).
+# namespaces, which an image build does not have (CI runs them through scripts/test.sh).
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=Release -DCNB_STATIC=ON \
  && cmake --build /build -j"$(nproc)" \
  && ctest --test-dir /build -L unit --output-on-failure \
