@@ -1,5 +1,6 @@
 #include "support/temp_dir.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 
 #include <algorithm>
@@ -40,9 +41,12 @@ std::vector<std::string> IpamIpFiles(const std::string& data_dir, const std::str
   std::vector<std::string> out;
   std::error_code ec;
   for (const auto& e : std::filesystem::directory_iterator(data_dir + "/" + network, ec)) {
+    // Only names that parse as an address: host-local also keeps `lock`,
+    // `last_reserved_ip.<N>` and (ours) a hidden index and temp files there.
     std::string name = e.path().filename().string();
-    if (name == "lock" || name.rfind("last_reserved_ip", 0) == 0) continue;
-    out.push_back(name);
+    unsigned char buf[sizeof(in6_addr)];
+    if (inet_pton(AF_INET, name.c_str(), buf) == 1 || inet_pton(AF_INET6, name.c_str(), buf) == 1)
+      out.push_back(name);
   }
   std::sort(out.begin(), out.end());
   return out;

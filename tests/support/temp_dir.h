@@ -21,8 +21,8 @@ class TempDir {
 std::string ReadFile(const std::string& path);  // throws when unreadable
 bool FileExists(const std::string& path);
 
-// The host-local reservation files (`<ip>`) in <dataDir>/<network>, without `lock` and
-// `last_reserved_ip.*`; sorted. Empty when the directory does not exist.
+// The host-local reservation files (names that are IP addresses) in <dataDir>/<network>;
+// sorted. Empty when the directory does not exist.
 std::vector<std::string> IpamIpFiles(const std::string& data_dir, const std::string& network);
 
 }  // namespace cnb::test
