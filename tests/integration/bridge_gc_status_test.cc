@@ -1,0 +1,89 @@
+// GC and STATUS (spec 1.1.0), black-box. The reference v1.1.1 predates both; HEAD accepts GC
+// without doing anything. Ours releases stale reservations and masquerade rules.
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "support/bridge_fixture.h"
+
+namespace cnb::test {
+namespace {
+
+using nlohmann::json;
+
+class BridgeGcStatusTest : public BridgeTest {
+ protected:
+  json MasqConf() const {
+    auto conf = Conf("1.1.0");
+    conf["ipMasq"] = true;
+    return conf;
+  }
+  // GC and STATUS carry no container: only CNI_COMMAND and CNI_PATH, as libcni sends them.
+  PluginRun RunNoContainer(const std::string& command, const json& conf) {
+    return RunPlugin(node(), "bridge", {{"CNI_COMMAND", command}, {"CNI_PATH", PluginDir()}},
+                     conf.dump());
+  }
+};
+
+TEST_F(BridgeGcStatusTest, GcReleasesOnlyAttachmentsMissingFromTheValidList) {
+  for (const std::string key : {"cni.dev/valid-attachments", "cni.dev/attachments"}) {
+    SCOPED_TRACE(key);
+    Pod& keep = NewPod();
+    Pod& stale = NewPod();
+    auto add_keep = Add(keep, MasqConf());
+    auto add_stale = Add(stale, MasqConf());
+    ASSERT_PLUGIN_OK(add_keep);
+    ASSERT_PLUGIN_OK(add_stale);
+
+    auto conf = MasqConf();
+    conf[key] = json::array({{{"containerID", keep.id}, {"ifname", "eth0"}}});
+    auto gc = RunNoContainer("GC", conf);
+    ASSERT_PLUGIN_OK(gc);
+
+    const std::string keep_ip = WithoutPrefix(FirstAddress(add_keep.json));
+    EXPECT_EQ(IpamIpFiles(data_dir(), kNet), std::vector<std::string>{keep_ip});
+    const std::string rules = NatRules(node());
+    EXPECT_NE(rules.find(MasqChainName(kNet, keep.id)), std::string::npos) << rules;
+    EXPECT_EQ(rules.find(MasqChainName(kNet, stale.id)), std::string::npos) << rules;
+    EXPECT_TRUE(HasAddr(keep.name(), "eth0", FirstAddress(add_keep.json)));
+    EXPECT_TRUE(Ping(keep.name(), kGateway));
+
+    // Clean slate for the second key.
+    ASSERT_PLUGIN_OK(Del(keep, MasqConf()));
+    ASSERT_PLUGIN_OK(Del(stale, MasqConf()));
+    ASSERT_TRUE(IpamIpFiles(data_dir(), kNet).empty());
+  }
+}
+
+TEST_F(BridgeGcStatusTest, GcNeedsSpec110) {
+  auto conf = Conf("1.0.0");
+  conf["cni.dev/valid-attachments"] = json::array();
+  ExpectCniError(RunNoContainer("GC", conf), 1, "does not allow GC");
+}
+
+TEST_F(BridgeGcStatusTest, StatusSucceedsWhenAddressesAreFree) {
+  auto r = RunNoContainer("STATUS", Conf("1.1.0"));
+  EXPECT_PLUGIN_OK(r);
+  EXPECT_EQ(r.proc.out, "");
+  auto l2 = Conf("1.1.0");
+  l2["ipam"] = json::object();
+  EXPECT_PLUGIN_OK(RunNoContainer("STATUS", l2));
+}
+
+TEST_F(BridgeGcStatusTest, StatusReportsExhaustedPoolAsCode50) {
+  auto conf = Conf("1.1.0");
+  conf["ipam"]["ranges"] = json::array({json::array({{{"subnet", "10.78.0.0/30"}}})});
+  Pod& pod = NewPod();
+  ASSERT_PLUGIN_OK(RunNoContainer("STATUS", conf));
+  ASSERT_PLUGIN_OK(Add(pod, conf));
+  ExpectCniError(RunNoContainer("STATUS", conf), 50, "");
+  ASSERT_PLUGIN_OK(Del(pod, conf));
+  EXPECT_PLUGIN_OK(RunNoContainer("STATUS", conf));
+}
+
+TEST_F(BridgeGcStatusTest, StatusNeedsSpec110) {
+  ExpectCniError(RunNoContainer("STATUS", Conf("1.0.0")), 1, "does not allow STATUS");
+}
+
+}  // namespace
+}  // namespace cnb::test
