@@ -2,7 +2,7 @@
 
 #include <arpa/inet.h>
 
-#include <charconv>
+#include <cstdio>
 #include <cstring>
 
 namespace cnb {
@@ -44,9 +44,43 @@ IpAddr IpAddr::FromBytes(int family, const uint8_t* bytes) {
 }
 
 std::string IpAddr::ToString() const {
-  char buf[INET6_ADDRSTRLEN];
-  if (!inet_ntop(v6_ ? AF_INET6 : AF_INET, bytes_.data(), buf, sizeof buf)) return {};
-  return buf;
+  auto dotted = [](const uint8_t* b) {
+    return std::to_string(b[0]) + "." + std::to_string(b[1]) + "." + std::to_string(b[2]) + "." +
+           std::to_string(b[3]);
+  };
+  if (!v6_) return dotted(bytes_.data());
+  // A mapped address only reaches here through FromBytes; Go prints those dotted too.
+  static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+  if (std::memcmp(bytes_.data(), kMapped, 12) == 0) return dotted(bytes_.data() + 12);
+  // RFC 5952 by hand: glibc's inet_ntop switches to "::a.b.c.d" for addresses whose first 96 bits
+  // are zero ("::1:2" -> "::0.1.0.2"), which Go never does, and IPAM file names must agree.
+  uint16_t groups[8];
+  for (int i = 0; i < 8; ++i) groups[i] = static_cast<uint16_t>(bytes_[2 * i] << 8 | bytes_[2 * i + 1]);
+  int best_start = -1, best_len = 0;
+  for (int i = 0; i < 8;) {
+    if (groups[i] != 0) {
+      ++i;
+      continue;
+    }
+    int j = i;
+    while (j < 8 && groups[j] == 0) ++j;
+    if (j - i > best_len) best_start = i, best_len = j - i;
+    i = j;
+  }
+  if (best_len < 2) best_start = -1;  // a single zero group is never compressed
+  std::string out;
+  char hex[8];
+  for (int i = 0; i < 8; ++i) {
+    if (i == best_start) {
+      out += "::";
+      i += best_len - 1;
+      continue;
+    }
+    if (!out.empty() && out.back() != ':') out += ':';
+    std::snprintf(hex, sizeof hex, "%x", groups[i]);
+    out += hex;
+  }
+  return out;
 }
 
 bool IpAddr::IsZero() const {
@@ -107,12 +141,22 @@ std::optional<IpNet> IpNet::Parse(std::string_view text) {
   auto ip = IpAddr::Parse(text.substr(0, slash));
   if (!ip) return std::nullopt;
   std::string_view len = text.substr(slash + 1);
-  int prefix = -1;
-  auto [ptr, ec] = std::from_chars(len.data(), len.data() + len.size(), prefix);
-  if (ec != std::errc() || ptr != len.data() + len.size() || len.empty()) return std::nullopt;
-  // IPv4-mapped IPv6 with a v6-sized prefix: Go keeps it as a 128-bit mask; we only accept the
-  // natural family sizes.
-  if (prefix < 0 || prefix > ip->bits()) return std::nullopt;
+  // Digits only, leading zeros allowed, as Go's dtoi (from_chars alone would take "-0").
+  if (len.empty()) return std::nullopt;
+  int prefix = 0;
+  for (char c : len) {
+    if (c < '0' || c > '9') return std::nullopt;
+    prefix = prefix * 10 + (c - '0');
+    if (prefix > 128) return std::nullopt;
+  }
+  // "::ffff:a.b.c.d/N": Go keeps a 128-bit mask over the mapped address, which acts as the IPv4
+  // prefix N-96; shorter masks would cover non-IPv4 space, so they are refused.
+  bool mapped = ip->is_v4() && text.substr(0, slash).find(':') != std::string_view::npos;
+  if (mapped) {
+    if (prefix < 96) return std::nullopt;
+    prefix -= 96;
+  }
+  if (prefix > ip->bits()) return std::nullopt;
   return IpNet(*ip, prefix);
 }
 
