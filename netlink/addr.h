@@ -46,6 +46,8 @@ struct RouteInfo {
   int priority = 0;
   int table = 0;
   int scope = 0;
+  int type = 0;      // RTN_* (unicast, local, broadcast, ...)
+  int protocol = 0;  // RTPROT_*
 };
 // Routes of the main table (or every table when all_tables) for a family (AF_INET/AF_INET6).
 std::vector<RouteInfo> ListRoutes(Socket& sock, int family, bool all_tables = false);

@@ -2,8 +2,10 @@
 // errno of the kernel's answer kept (IsNotFound / IsExists).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "netlink/socket.h"
 
@@ -57,6 +59,17 @@ void SetPromisc(Socket& sock, int ifindex, bool on);
 // Bridge port flags on a port (not the bridge): hairpin (IFLA_BRPORT_MODE) and isolation
 // (IFLA_BRPORT_ISOLATED, a raw attribute libnl 3.7 lacks).
 void SetBridgePortFlags(Socket& sock, int port_ifindex, bool hairpin, bool isolated);
+
+// Raw requests behind EnsureBridge and SetBridgePortFlags (libnl 3.7 cannot express
+// IFLA_BR_VLAN_FILTERING or IFLA_BRPORT_ISOLATED); exposed so their bytes can be unit-tested.
+// RTM_NEWLINK, NLM_F_CREATE|NLM_F_EXCL: IFLA_IFNAME, IFLA_MTU (if set),
+// IFLA_LINKINFO{KIND=bridge, DATA{IFLA_BR_VLAN_FILTERING} (if set)}.
+std::vector<uint8_t> BuildBridgeCreateMessage(const BridgeSpec& spec);
+// RTM_SETLINK, family AF_BRIDGE, to the port: IFLA_PROTINFO(nested){IFLA_BRPORT_MODE, IFLA_BRPORT_ISOLATED}.
+std::vector<uint8_t> BuildBridgePortFlagsMessage(int port_ifindex, bool hairpin, bool isolated);
+
+// "aa:bb:cc:dd:ee:ff" (any case) to bytes; false when malformed.
+bool ParseMac(const std::string& text, uint8_t out[6]);
 
 // A random locally administered unicast MAC ("02:..." style), from getrandom().
 std::string RandomMac();

@@ -1,0 +1,136 @@
+#include "netlink/internal.h"
+
+#include <netlink/errno.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+#include <sys/socket.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+
+namespace cnb::nl::internal {
+namespace {
+
+// Per thread because sockets are used from the thread that owns them; cleared on every read.
+thread_local int last_kernel_errno = 0;
+
+int RememberKernelErrno(sockaddr_nl*, nlmsgerr* err, void*) {
+  last_kernel_errno = err->error < 0 ? -err->error : err->error;
+  return NL_STOP;  // libnl then returns the folded NLE code, as without the hook
+}
+
+}  // namespace
+
+void InstallErrorHook(nl_sock* sock) {
+  nl_socket_modify_err_cb(sock, NL_CB_CUSTOM, RememberKernelErrno, nullptr);
+}
+
+int NleToErrno(int nle) {
+  switch (nle < 0 ? -nle : nle) {
+    case 0: return 0;
+    case NLE_INTR: return EINTR;
+    case NLE_BAD_SOCK: return EBADF;
+    case NLE_AGAIN: return EAGAIN;
+    case NLE_NOMEM: return ENOMEM;
+    case NLE_EXIST: return EEXIST;
+    case NLE_INVAL: return EINVAL;
+    case NLE_RANGE: return ERANGE;
+    case NLE_MSGSIZE: return EMSGSIZE;
+    case NLE_OPNOTSUPP: return EOPNOTSUPP;
+    case NLE_AF_NOSUPPORT: return EAFNOSUPPORT;
+    case NLE_OBJ_NOTFOUND: return ENODEV;
+    case NLE_NOATTR: return EINVAL;
+    case NLE_MISSING_ATTR: return EINVAL;
+    case NLE_AF_MISMATCH: return EAFNOSUPPORT;
+    case NLE_SEQ_MISMATCH: return EPROTO;
+    case NLE_MSG_OVERFLOW: return EOVERFLOW;
+    case NLE_MSG_TRUNC: return EMSGSIZE;
+    case NLE_NOADDR: return EADDRNOTAVAIL;
+    case NLE_SRCRT_NOSUPPORT: return EOPNOTSUPP;
+    case NLE_MSG_TOOSHORT: return EPROTO;
+    case NLE_MSGTYPE_NOSUPPORT: return EOPNOTSUPP;
+    case NLE_OBJ_MISMATCH: return EINVAL;
+    case NLE_NOCACHE: return EINVAL;
+    case NLE_BUSY: return EBUSY;
+    case NLE_PROTO_MISMATCH: return EPROTONOSUPPORT;
+    case NLE_NOACCESS: return EACCES;
+    case NLE_PERM: return EPERM;
+    case NLE_PKTLOC_FILE: return ENOENT;
+    case NLE_PARSE_ERR: return EPROTO;
+    case NLE_NODEV: return ENODEV;
+    case NLE_IMMUTABLE: return EINVAL;
+    case NLE_DUMP_INTR: return EINTR;
+    case NLE_ATTRSIZE: return ERANGE;
+    default: return EIO;  // NLE_FAILURE and anything newer
+  }
+}
+
+int ErrnoFor(int nle) {
+  int kernel = last_kernel_errno;
+  last_kernel_errno = 0;
+  int code = nle < 0 ? -nle : nle;
+  if (kernel != 0 && nl_syserr2nlerr(kernel) == code) return kernel;
+  return NleToErrno(code);
+}
+
+std::string ErrnoText(int err) {
+  std::string text = std::strerror(err);
+  // Go prints syscall errors in lower case ("file exists"); keep acronyms like "RTNETLINK" aside.
+  if (!text.empty() && std::isupper(static_cast<unsigned char>(text[0])) &&
+      (text.size() < 2 || !std::isupper(static_cast<unsigned char>(text[1])))) {
+    text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  }
+  return text;
+}
+
+Error NlError(std::string_view what, int nle) {
+  int err = ErrnoFor(nle);
+  std::string msg(what);
+  msg += ": ";
+  msg += ErrnoText(err);
+  return Error(ErrorCode::kInternal, std::move(msg), {}, err);
+}
+
+void Check(int rc, std::string_view what) {
+  if (rc < 0) throw NlError(what, rc);
+  last_kernel_errno = 0;
+}
+
+NlAddrPtr ToNlAddr(const IpAddr& ip, int prefix) {
+  NlAddrPtr addr(nl_addr_build(ip.is_v4() ? AF_INET : AF_INET6, ip.bytes(), ip.size()));
+  if (!addr) throw InternalError("out of memory building a netlink address", ENOMEM);
+  nl_addr_set_prefixlen(addr.get(), prefix);
+  return addr;
+}
+
+IpAddr FromNlAddr(const nl_addr* addr, int family) {
+  uint8_t zero[16] = {};
+  if (!addr) return IpAddr::FromBytes(family, zero);
+  auto* a = const_cast<nl_addr*>(addr);  // libnl's getters take non-const pointers
+  unsigned len = nl_addr_get_len(a);
+  int fam = nl_addr_get_family(a);
+  if (fam != AF_INET && fam != AF_INET6) fam = family;
+  if ((fam == AF_INET && len != 4) || (fam == AF_INET6 && len != 16)) {
+    return IpAddr::FromBytes(fam, zero);  // e.g. a default route's empty destination
+  }
+  return IpAddr::FromBytes(fam, static_cast<const uint8_t*>(nl_addr_get_binary_addr(a)));
+}
+
+std::vector<uint8_t> ToBytes(nl_msg* msg) {
+  nlmsghdr* hdr = nlmsg_hdr(msg);
+  auto* begin = reinterpret_cast<const uint8_t*>(hdr);
+  return std::vector<uint8_t>(begin, begin + hdr->nlmsg_len);
+}
+
+void SendRequest(Socket& sock, const std::vector<uint8_t>& request, std::string_view what) {
+  if (request.size() < sizeof(nlmsghdr)) throw InternalError(std::string(what) + ": empty request");
+  // nlmsg_convert copies the header and payload into a fresh nl_msg that libnl can complete.
+  std::vector<uint8_t> copy(request);
+  MsgPtr msg(nlmsg_convert(reinterpret_cast<nlmsghdr*>(copy.data())));
+  if (!msg) throw InternalError(std::string(what) + ": out of memory", ENOMEM);
+  // nl_send_sync frees the message whatever happens.
+  Check(nl_send_sync(sock.raw(), msg.release()), what);
+}
+
+}  // namespace cnb::nl::internal

@@ -1,0 +1,60 @@
+// Shared plumbing for netlink/*.cc only: libnl object ownership, the one NLE_* -> errno
+// translator, and raw message sending.
+#pragma once
+
+#include <netlink/addr.h>
+#include <netlink/msg.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/route.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.h"
+#include "common/ip.h"
+#include "netlink/socket.h"
+
+namespace cnb::nl::internal {
+
+template <typename T, void (*Free)(T*)>
+struct Deleter {
+  void operator()(T* p) const {
+    if (p) Free(p);
+  }
+};
+using LinkPtr = std::unique_ptr<rtnl_link, Deleter<rtnl_link, rtnl_link_put>>;
+using AddrPtr = std::unique_ptr<rtnl_addr, Deleter<rtnl_addr, rtnl_addr_put>>;
+using RoutePtr = std::unique_ptr<rtnl_route, Deleter<rtnl_route, rtnl_route_put>>;
+using NlAddrPtr = std::unique_ptr<nl_addr, Deleter<nl_addr, nl_addr_put>>;
+using MsgPtr = std::unique_ptr<nl_msg, Deleter<nl_msg, nlmsg_free>>;
+using CachePtr = std::unique_ptr<nl_cache, Deleter<nl_cache, nl_cache_free>>;
+
+// Installs the error hook that remembers the kernel's exact errno (libnl folds several errnos
+// into one NLE_* code, e.g. ENOENT and ESRCH both become NLE_OBJ_NOTFOUND).
+void InstallErrorHook(nl_sock* sock);
+// Maps an NLE_* code (positive or negative) to the closest errno.
+int NleToErrno(int nle);
+// The errno for a failed libnl call: the kernel's own when it agrees with `nle`, else the
+// translation. Clears the remembered one.
+int ErrnoFor(int nle);
+// "<what>: <errno text>" with the errno kept in Error::sys_errno().
+Error NlError(std::string_view what, int nle);
+// Throws NlError when rc < 0.
+void Check(int rc, std::string_view what);
+
+// Go-style lower-case strerror ("file exists"), as the reference plugins print errors.
+std::string ErrnoText(int err);
+
+// nl_addr from an IP/prefix; throws on allocation failure.
+NlAddrPtr ToNlAddr(const IpAddr& ip, int prefix);
+IpAddr FromNlAddr(const nl_addr* addr, int family);
+
+// Sends a complete request (as built by the Build* functions) and waits for the kernel's ack.
+void SendRequest(Socket& sock, const std::vector<uint8_t>& request, std::string_view what);
+// Copies a built nl_msg into a byte vector.
+std::vector<uint8_t> ToBytes(nl_msg* msg);
+
+}  // namespace cnb::nl::internal

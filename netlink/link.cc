@@ -1,0 +1,308 @@
+#include "netlink/link.h"
+
+#include <linux/if_bridge.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <linux/if.h>
+#include <netlink/attr.h>
+#include <netlink/route/link/bridge.h>
+#include <netlink/route/link/veth.h>
+#include <sys/random.h>
+
+#include <cerrno>
+#include <cstdio>
+
+#include "common/error.h"
+#include "netlink/internal.h"
+
+namespace cnb::nl {
+namespace {
+
+using internal::Check;
+using internal::LinkPtr;
+using internal::MsgPtr;
+
+std::string Quoted(const std::string& s) { return "\"" + s + "\""; }
+std::string IndexName(int ifindex) { return "link index " + std::to_string(ifindex); }
+
+std::string FormatMac(nl_addr* addr) {
+  if (!addr || nl_addr_get_len(addr) != 6) return "";
+  auto* b = static_cast<const uint8_t*>(nl_addr_get_binary_addr(addr));
+  char buf[18];
+  std::snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
+  return buf;
+}
+
+LinkInfo ToLinkInfo(rtnl_link* link) {
+  LinkInfo info;
+  info.ifindex = rtnl_link_get_ifindex(link);
+  if (const char* name = rtnl_link_get_name(link)) info.name = name;
+  if (const char* kind = rtnl_link_get_type(link)) info.kind = kind;
+  info.mac = FormatMac(rtnl_link_get_addr(link));
+  info.mtu = static_cast<int>(rtnl_link_get_mtu(link));
+  info.flags = rtnl_link_get_flags(link);
+  info.master = rtnl_link_get_master(link);
+  info.peer_ifindex = rtnl_link_get_link(link);
+  uint8_t oper = rtnl_link_get_operstate(link);
+  info.oper_up = oper == IF_OPER_UP;
+  char buf[32];
+  info.operstate = rtnl_link_operstate2str(oper, buf, sizeof(buf));
+  return info;
+}
+
+// NLE_NODEV is what the kernel's ENODEV becomes; ENOENT/ESRCH arrive as NLE_OBJ_NOTFOUND.
+bool IsMissing(int rc) { return rc == -NLE_NODEV || rc == -NLE_OBJ_NOTFOUND; }
+
+std::optional<LinkInfo> Lookup(Socket& sock, int ifindex, const char* name, const std::string& what) {
+  rtnl_link* raw = nullptr;
+  int rc = rtnl_link_get_kernel(sock.raw(), ifindex, name, &raw);
+  LinkPtr link(raw);
+  if (IsMissing(rc)) {
+    internal::ErrnoFor(rc);  // drop the remembered kernel errno
+    return std::nullopt;
+  }
+  Check(rc, "failed to look up " + what);
+  return ToLinkInfo(link.get());
+}
+
+LinkPtr NewLink() {
+  LinkPtr link(rtnl_link_alloc());
+  if (!link) throw InternalError("out of memory allocating a link", ENOMEM);
+  return link;
+}
+
+// An RTM_NEWLINK/SETLINK for an existing link: `edit` fills in only the attributes to change.
+template <typename Edit>
+void ChangeLink(Socket& sock, int ifindex, const std::string& what, Edit edit) {
+  LinkPtr orig = NewLink();
+  rtnl_link_set_ifindex(orig.get(), ifindex);
+  LinkPtr changes = NewLink();
+  edit(changes.get());
+  Check(rtnl_link_change(sock.raw(), orig.get(), changes.get(), 0), what);
+}
+
+internal::NlAddrPtr MacAddr(const std::string& mac) {
+  uint8_t bytes[6];
+  if (!ParseMac(mac, bytes)) throw InternalError("invalid MAC address " + Quoted(mac), EINVAL);
+  internal::NlAddrPtr addr(nl_addr_build(AF_LLC, bytes, sizeof(bytes)));
+  if (!addr) throw InternalError("out of memory building a MAC address", ENOMEM);
+  return addr;
+}
+
+MsgPtr NewRequest(int type, int flags, const ifinfomsg& ifi) {
+  MsgPtr msg(nlmsg_alloc_simple(type, flags | NLM_F_REQUEST | NLM_F_ACK));
+  if (!msg) throw InternalError("out of memory building a netlink request", ENOMEM);
+  if (nlmsg_append(msg.get(), const_cast<ifinfomsg*>(&ifi), sizeof(ifi), NLMSG_ALIGNTO) < 0) {
+    throw InternalError("netlink request too large", EMSGSIZE);
+  }
+  return msg;
+}
+
+void Put(int rc) {
+  if (rc < 0) throw InternalError("netlink request too large", EMSGSIZE);
+}
+
+}  // namespace
+
+bool LinkInfo::up() const { return flags & IFF_UP; }
+bool LinkInfo::promisc() const { return flags & IFF_PROMISC; }
+
+std::optional<LinkInfo> GetLink(Socket& sock, const std::string& name) {
+  if (name.empty() || name.size() >= IFNAMSIZ) return std::nullopt;  // no link can have it
+  return Lookup(sock, 0, name.c_str(), "link " + Quoted(name));
+}
+
+std::optional<LinkInfo> GetLinkByIndex(Socket& sock, int ifindex) {
+  if (ifindex <= 0) return std::nullopt;
+  return Lookup(sock, ifindex, nullptr, IndexName(ifindex));
+}
+
+std::vector<uint8_t> BuildBridgeCreateMessage(const BridgeSpec& spec) {
+  ifinfomsg ifi{};
+  ifi.ifi_family = AF_UNSPEC;
+  MsgPtr msg = NewRequest(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, ifi);
+  Put(nla_put_string(msg.get(), IFLA_IFNAME, spec.name.c_str()));
+  if (spec.mtu > 0) Put(nla_put_u32(msg.get(), IFLA_MTU, static_cast<uint32_t>(spec.mtu)));
+  nlattr* info = nla_nest_start(msg.get(), IFLA_LINKINFO | NLA_F_NESTED);
+  if (!info) Put(-1);
+  Put(nla_put_string(msg.get(), IFLA_INFO_KIND, "bridge"));
+  if (spec.vlan_filtering) {
+    nlattr* data = nla_nest_start(msg.get(), IFLA_INFO_DATA | NLA_F_NESTED);
+    if (!data) Put(-1);
+    Put(nla_put_u8(msg.get(), IFLA_BR_VLAN_FILTERING, 1));
+    nla_nest_end(msg.get(), data);
+  }
+  nla_nest_end(msg.get(), info);
+  return internal::ToBytes(msg.get());
+}
+
+LinkInfo EnsureBridge(Socket& sock, const BridgeSpec& spec) {
+  if (spec.name.empty() || spec.name.size() >= IFNAMSIZ) {
+    throw InternalError("invalid bridge name " + Quoted(spec.name), EINVAL);
+  }
+  try {
+    internal::SendRequest(sock, BuildBridgeCreateMessage(spec), "could not add " + Quoted(spec.name));
+  } catch (const Error& e) {
+    if (!e.IsExists()) throw;  // EEXIST: someone (us, earlier) made it; checked below
+  }
+  auto link = GetLink(sock, spec.name);
+  if (!link) throw InternalError("failed to find bridge " + Quoted(spec.name) + " after creating it", ENODEV);
+  if (link->kind != "bridge") throw InternalError(Quoted(spec.name) + " already exists but is not a bridge");
+  if (!link->up()) {
+    SetLinkUp(sock, link->ifindex, true);
+    if (auto fresh = GetLinkByIndex(sock, link->ifindex)) link = fresh;
+  }
+  return *link;
+}
+
+void CreateVeth(Socket& sock, const VethSpec& spec) {
+  if (spec.host_name.empty() || spec.peer_name.empty()) {
+    throw InternalError("veth pair needs both names", EINVAL);
+  }
+  std::string what = "failed to create veth " + Quoted(spec.host_name) + " with peer " + Quoted(spec.peer_name);
+  LinkPtr host(rtnl_link_veth_alloc());
+  if (!host) throw InternalError(what + ": out of memory", ENOMEM);
+  // get_peer takes its own reference; the host object releases the peer's last one.
+  LinkPtr peer(rtnl_link_veth_get_peer(host.get()));
+  if (!peer) throw InternalError(what + ": no peer object", ENOMEM);
+
+  rtnl_link_set_name(host.get(), spec.host_name.c_str());
+  rtnl_link_set_name(peer.get(), spec.peer_name.c_str());
+  if (spec.peer_ns_fd >= 0) rtnl_link_set_ns_fd(peer.get(), spec.peer_ns_fd);
+  if (spec.mtu > 0) {
+    rtnl_link_set_mtu(host.get(), static_cast<unsigned>(spec.mtu));
+    rtnl_link_set_mtu(peer.get(), static_cast<unsigned>(spec.mtu));
+  }
+  if (!spec.host_mac.empty()) rtnl_link_set_addr(host.get(), MacAddr(spec.host_mac).get());
+  if (!spec.peer_mac.empty()) rtnl_link_set_addr(peer.get(), MacAddr(spec.peer_mac).get());
+  // IFLA_MASTER in the create request: the kernel enslaves the new host end before answering.
+  if (spec.master_ifindex > 0) rtnl_link_set_master(host.get(), spec.master_ifindex);
+
+  Check(rtnl_link_add(sock.raw(), host.get(), NLM_F_CREATE | NLM_F_EXCL), what);
+}
+
+void DeleteLink(Socket& sock, int ifindex) {
+  LinkPtr link = NewLink();
+  rtnl_link_set_ifindex(link.get(), ifindex);
+  Check(rtnl_link_delete(sock.raw(), link.get()), "failed to delete " + IndexName(ifindex));
+}
+
+void SetLinkUp(Socket& sock, int ifindex, bool up) {
+  ChangeLink(sock, ifindex, std::string("failed to set ") + (up ? "up " : "down ") + IndexName(ifindex),
+             [up](rtnl_link* c) {
+               if (up) {
+                 rtnl_link_set_flags(c, IFF_UP);
+               } else {
+                 rtnl_link_unset_flags(c, IFF_UP);
+               }
+             });
+}
+
+void SetMaster(Socket& sock, int ifindex, int master_ifindex) {
+  ChangeLink(sock, ifindex,
+             "failed to connect " + IndexName(ifindex) + " to bridge " + IndexName(master_ifindex),
+             [master_ifindex](rtnl_link* c) { rtnl_link_set_master(c, master_ifindex); });
+}
+
+void SetMtu(Socket& sock, int ifindex, int mtu) {
+  ChangeLink(sock, ifindex, "failed to set MTU " + std::to_string(mtu) + " on " + IndexName(ifindex),
+             [mtu](rtnl_link* c) { rtnl_link_set_mtu(c, static_cast<unsigned>(mtu)); });
+}
+
+void SetMac(Socket& sock, int ifindex, const std::string& mac) {
+  auto addr = MacAddr(mac);
+  ChangeLink(sock, ifindex, "failed to set MAC " + mac + " on " + IndexName(ifindex),
+             [&addr](rtnl_link* c) { rtnl_link_set_addr(c, addr.get()); });
+}
+
+void SetPromisc(Socket& sock, int ifindex, bool on) {
+  ChangeLink(sock, ifindex,
+             std::string("failed to turn promiscuous mode ") + (on ? "on" : "off") + " for " + IndexName(ifindex),
+             [on](rtnl_link* c) {
+               if (on) {
+                 rtnl_link_set_flags(c, IFF_PROMISC);
+               } else {
+                 rtnl_link_unset_flags(c, IFF_PROMISC);
+               }
+             });
+}
+
+std::vector<uint8_t> BuildBridgePortFlagsMessage(int port_ifindex, bool hairpin, bool isolated) {
+  ifinfomsg ifi{};
+  ifi.ifi_family = AF_BRIDGE;
+  ifi.ifi_index = port_ifindex;
+  MsgPtr msg = NewRequest(RTM_SETLINK, 0, ifi);
+  // NLA_F_NESTED matters: without it the bridge reads IFLA_PROTINFO as a bare port state.
+  nlattr* protinfo = nla_nest_start(msg.get(), IFLA_PROTINFO | NLA_F_NESTED);
+  if (!protinfo) Put(-1);
+  // Both are written explicitly so that "false" clears a flag left over from earlier.
+  Put(nla_put_u8(msg.get(), IFLA_BRPORT_MODE, hairpin ? 1 : 0));
+  Put(nla_put_u8(msg.get(), IFLA_BRPORT_ISOLATED, isolated ? 1 : 0));
+  nla_nest_end(msg.get(), protinfo);
+  return internal::ToBytes(msg.get());
+}
+
+void SetBridgePortFlags(Socket& sock, int port_ifindex, bool hairpin, bool isolated) {
+  internal::SendRequest(sock, BuildBridgePortFlagsMessage(port_ifindex, hairpin, isolated),
+                        std::string("failed to set bridge port flags (hairpin ") + (hairpin ? "on" : "off") +
+                            ", isolation " + (isolated ? "on" : "off") + ") on " + IndexName(port_ifindex));
+}
+
+bool ParseMac(const std::string& text, uint8_t out[6]) {
+  if (text.size() != 17) return false;
+  for (int i = 0; i < 6; ++i) {
+    unsigned value = 0;
+    for (int j = 0; j < 2; ++j) {
+      char c = text[static_cast<size_t>(i * 3 + j)];
+      unsigned digit;
+      if (c >= '0' && c <= '9') {
+        digit = static_cast<unsigned>(c - '0');
+      } else if (c >= 'a' && c <= 'f') {
+        digit = static_cast<unsigned>(c - 'a' + 10);
+      } else if (c >= 'A' && c <= 'F') {
+        digit = static_cast<unsigned>(c - 'A' + 10);
+      } else {
+        return false;
+      }
+      value = value * 16 + digit;
+    }
+    if (i < 5 && text[static_cast<size_t>(i * 3 + 2)] != ':') return false;
+    out[i] = static_cast<uint8_t>(value);
+  }
+  return true;
+}
+
+namespace {
+
+void RandomBytes(uint8_t* buf, size_t len) {
+  size_t got = 0;
+  while (got < len) {
+    ssize_t n = ::getrandom(buf + got, len - got, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw ErrnoError("failed to read random bytes", errno);
+    }
+    got += static_cast<size_t>(n);
+  }
+}
+
+}  // namespace
+
+std::string RandomMac() {
+  uint8_t b[6];
+  RandomBytes(b, sizeof(b));
+  b[0] = static_cast<uint8_t>((b[0] | 0x02) & ~0x01);  // locally administered, unicast
+  char buf[18];
+  std::snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
+  return buf;
+}
+
+std::string RandomVethName() {
+  uint8_t b[4];
+  RandomBytes(b, sizeof(b));
+  char buf[16];
+  std::snprintf(buf, sizeof(buf), "veth%02x%02x%02x%02x", b[0], b[1], b[2], b[3]);
+  return buf;
+}
+
+}  // namespace cnb::nl
