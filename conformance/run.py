@@ -58,6 +58,18 @@ def delete_netns(name):
     subprocess.run([IP, "netns", "delete", name], capture_output=True)
 
 
+def sweep_stale_netns():
+    """Deletes cnbc-<pid>-* namespaces left by a runner that was killed (its pid is gone)."""
+    try:
+        names = os.listdir("/var/run/netns")
+    except OSError:
+        return
+    for name in names:
+        m = re.fullmatch(r"cnbc-(\d+)-\d+-.*", name)
+        if m and int(m.group(1)) != os.getpid() and not os.path.exists("/proc/" + m.group(1)):
+            subprocess.run([IP, "netns", "delete", name], capture_output=True)
+
+
 def delete_all_netns():
     for name in list(_live_netns):
         delete_netns(name)
@@ -142,6 +154,7 @@ grep -H . /sys/class/net/*/addr_assign_type /proc/sys/net/ipv4/ip_forward \
   /proc/sys/net/ipv6/conf/*/disable_ipv6 /proc/sys/net/ipv6/conf/*/keep_addr_on_down \
   /proc/sys/net/ipv6/conf/*/accept_ra /proc/sys/net/ipv6/conf/*/forwarding 2>/dev/null
 if [ "$1" = node ]; then
+  echo '@@nsids'; ip -j netns list-id
   echo '@@nat4'; iptables-save -t nat 2>&1
   echo '@@nat6'; ip6tables-save -t nat 2>&1
 fi
@@ -253,7 +266,8 @@ class Run:
         env = {
             "PATH": PLUGIN_PATH_ENV,
             "CNI_COMMAND": step.get("cmd"),
-            "CNI_CONTAINERID": sc.get("containerId", "ctr-" + sc["name"]) + cid_suffix,
+            "CNI_CONTAINERID": step.get("containerId", sc.get("containerId", "ctr-" + sc["name"]))
+            + cid_suffix,
             "CNI_NETNS": "${NETNS}",
             "CNI_IFNAME": "eth0",
             "CNI_PATH": "${PLUGIN_DIR}",
@@ -285,8 +299,7 @@ class Run:
         self.outputs.append(out)
         raw_state = self.snapshot() if step.get("snapshot", True) else None
         parsed = parse_stdout(out)
-        self.assign_veths_from(parsed)
-        norm = Normaliser(self, raw_state)
+        norm = Normaliser(self, raw_state, [(parsed, self.current_pod, env.get("CNI_IFNAME"))])
         rec = {"exit": rc, "stdout": norm.value(parsed)}
         if raw_state is not None:
             rec["state"] = norm.state(unordered=self.sc.get("unordered", False))
@@ -295,17 +308,17 @@ class Run:
 
     def run_fanout(self, idx, step):
         n = int(step["fanout"])
-        invs = []
+        invs, owners = [], []
         for i in range(n):
             invs.append(self.build_invocation(idx, step, pod="pod%d" % i, cid_suffix="-%d" % i))
+            owners.append(("pod%d" % i, invs[-1][1].get("CNI_IFNAME")))
         with concurrent.futures.ThreadPoolExecutor(max_workers=n) as ex:
             results = list(ex.map(lambda inv: self.invoke(*inv), invs))
         self.outputs.append(None)
         raw_state = self.snapshot(pods=False)
         parsed = [parse_stdout(r[1]) for r in results]
-        for p in parsed:   # host veths numbered by pod index, not by completion order
-            self.assign_veths_from(p)
-        norm = Normaliser(self, raw_state)
+        norm = Normaliser(self, raw_state,
+                          [(p, pod, ifname) for p, (pod, ifname) in zip(parsed, owners)])
         ips, errors = [], []
         for p in parsed:
             if isinstance(p, dict):
@@ -319,16 +332,18 @@ class Run:
                 "stderr": "".join(r[2] for r in results),
                 "seconds": max(r[3] for r in results), "raw_stdout": ""}
 
-    def assign_veths_from(self, parsed):
-        if isinstance(parsed, dict):
-            for itf in parsed.get("interfaces", []) or []:
-                if isinstance(itf, dict):
-                    self.veth_name(str(itf.get("name", "")))
+    def label_veth(self, real, role, ifname):
+        """Host veths are named after the attachment they serve: veth@<pod>[/<ifname>]."""
+        if re.fullmatch(r"veth[0-9a-f]{8}", real) and real not in self.veth_map:
+            label = "veth@" + role
+            if ifname and ifname != "eth0":
+                label += "/" + ifname
+            self.veth_map[real] = label
 
     def veth_name(self, name):
         if re.fullmatch(r"veth[0-9a-f]{8}", name):
             if name not in self.veth_map:
-                self.veth_map[name] = "veth%d" % len(self.veth_map)
+                self.veth_map[name] = "veth?%d" % len(self.veth_map)
             return self.veth_map[name]
         return name
 
@@ -355,6 +370,8 @@ class Run:
         for key in ("links", "addrs", "routes"):
             text = "\n".join(sections.get(key, [])).strip()
             out[key] = json.loads(text) if text else []
+        nsids = "\n".join(sections.get("nsids", [])).strip()
+        out["nsids"] = json.loads(nsids) if nsids else []
         out["sys"] = {}
         for line in sections.get("sys", []):
             path, _, value = line.partition(":")
@@ -411,7 +428,7 @@ LINK_SYS_KEYS = ["ipv4/%s/arp_notify", "ipv6/%s/accept_dad", "ipv6/%s/enhanced_d
 
 
 class Normaliser:
-    def __init__(self, run, raw_state):
+    def __init__(self, run, raw_state, results=()):
         self.run = run
         self.raw = raw_state or {}
         self.mac_label = {}        # mac -> label
@@ -420,11 +437,27 @@ class Normaliser:
         self.ns_names[run.node] = "node"
         for role, name in run.pods.items():
             self.ns_names[name] = role
-        # veth numbering: result JSON first (done by caller), then the node's links by ifindex.
+        # Host veth names are random: name them by the pod end they connect to, as the kernel
+        # says (peer netns id + ifindex), else by the attachment whose result listed them.
         node = self.raw.get("node")
         if node:
-            for link in sorted(node["links"], key=lambda l: l.get("ifindex", 0)):
-                run.veth_name(link["ifname"])
+            nsid_role = {e.get("nsid"): self.ns_names.get(e.get("name"), "?")
+                         for e in node.get("nsids", [])}
+            for link in node["links"]:
+                if link.get("linkinfo", {}).get("info_kind") != "veth":
+                    continue
+                if "link_netnsid" in link:
+                    role = nsid_role.get(link["link_netnsid"], "?")
+                else:
+                    role = "node"
+                peer_links = self.raw.get(role, {}).get("links", [])
+                peer = [l["ifname"] for l in peer_links if l.get("ifindex") == link.get("link_index")]
+                run.label_veth(link["ifname"], role, peer[0] if peer else None)
+        for parsed, pod, ifname in results:
+            if isinstance(parsed, dict) and isinstance(parsed.get("interfaces"), list):
+                for itf in parsed["interfaces"]:
+                    if isinstance(itf, dict) and not itf.get("sandbox"):
+                        run.label_veth(str(itf.get("name", "")), pod, ifname)
         self.build_mac_labels()
 
     def build_mac_labels(self):
@@ -433,6 +466,8 @@ class Normaliser:
             if role == "ipam":
                 continue
             for link in ns["links"]:
+                if "ifname" not in link:
+                    continue
                 mac = (link.get("address") or "").lower()
                 self.kernel_mac[(role, link["ifname"])] = mac
                 if not mac or mac == "00:00:00:00:00:00":
@@ -496,8 +531,10 @@ class Normaliser:
             kmac = self.kernel_mac.get((role, itf.get("name")))
             if mac in self.run.configured_macs:
                 out["mac"] = mac
+            elif not self.raw:
+                out["mac"] = "mac(not snapshotted)"
             elif kmac is None:
-                out["mac"] = "mac(link gone)" if self.raw else "mac(" + self.mac(mac) + ")"
+                out["mac"] = "mac(link gone)"
             elif kmac == mac:
                 out["mac"] = "mac(=kernel)"
             else:
@@ -565,8 +602,11 @@ class Normaliser:
                     "".join(" " + f for f in flags))))
         routes = []
         for r in ns["routes"]:
-            if r.get("type") == "local" and str(r.get("dst", "")).startswith("fe80:"):
-                continue  # appears only once DAD of the link-local address has finished
+            if r.get("table") == "local" and r.get("type") in ("local", "anycast") \
+                    and ":" in str(r.get("dst", "")):
+                # IPv6 local/anycast routes are derived from the addresses (listed separately)
+                # and appear only once DAD has finished: timing, not behaviour.
+                continue
             parts = ["%s=%s" % (k, r[k]) for k in ("type", "dst", "gateway", "dev", "table",
                                                     "protocol", "scope", "prefsrc", "metric")
                      if k in r]
@@ -583,7 +623,11 @@ class Normaliser:
             if key in ns:
                 lines = [self.string(re.sub(r"\[\d+:\d+\]", "", l)).rstrip()
                          for l in ns[key] if not l.startswith("#")]
-                out[key] = sorted(lines) if unordered else lines
+                if unordered:
+                    # Which pod got which IP is scheduling: keep the rule, mask the address.
+                    lines = sorted(re.sub(r"^(-A POSTROUTING -s )\S+", r"\1<pod-ip>", l)
+                                   for l in lines)
+                out[key] = lines
         return out
 
 
@@ -627,8 +671,14 @@ class AllowList:
             e.setdefault("step", "*")
             e["_used"] = 0
 
-    def match(self, scenario, step, path, ours, ref):
+    def match(self, scenario, step, path, ours, ref, flat_ours, flat_ref):
         for e in self.entries:
+            if not all(value_matches(v, flat_ref.get(k, ABSENT))
+                       for k, v in e.get("when_reference", {}).items()):
+                continue
+            if not all(value_matches(v, flat_ours.get(k, ABSENT))
+                       for k, v in e.get("when_ours", {}).items()):
+                continue
             if not fnmatch.fnmatchcase(scenario, e["scenario"]):
                 continue
             if not fnmatch.fnmatchcase(step, e["step"]):
@@ -640,15 +690,36 @@ class AllowList:
                 continue
             if "ours" in e and not value_matches(e["ours"], ours):
                 continue
+            if ("reference_extra" in e or "ours_extra" in e) and \
+                    not list_extras_match(ours, ref, e.get("ours_extra", []),
+                                          e.get("reference_extra", [])):
+                continue
             e["_used"] += 1
             return e
         return None
 
 
 def value_matches(expected, actual):
+    """Allow-list value test: exact, "<present>", {"oneOf": [...]} or a glob for strings."""
+    if expected == "<present>":
+        return actual != ABSENT
+    if isinstance(expected, dict) and "oneOf" in expected:
+        return any(value_matches(x, actual) for x in expected["oneOf"])
     if isinstance(expected, str) and isinstance(actual, str):
         return fnmatch.fnmatchcase(actual, expected)
     return expected == actual
+
+
+def list_extras_match(ours, ref, ours_globs, ref_globs):
+    """For list values: every element only one side has must match that side's globs."""
+    ours = [] if ours == ABSENT else ours
+    ref = [] if ref == ABSENT else ref
+    if not isinstance(ours, list) or not isinstance(ref, list):
+        return False
+    only_ours = [x for x in ours if x not in ref]
+    only_ref = [x for x in ref if x not in ours]
+    return all(any(fnmatch.fnmatchcase(str(x), g) for g in ours_globs) for x in only_ours) and \
+        all(any(fnmatch.fnmatchcase(str(x), g) for g in ref_globs) for x in only_ref)
 
 
 def short(v, width=70):
@@ -683,6 +754,8 @@ def main():
     ap.add_argument("-v", "--verbose", action="store_true",
                     help="also show the field differences of allowed steps")
     ap.add_argument("--json", help="write the full records to this file")
+    ap.add_argument("--show", action="store_true",
+                    help="print exit code and normalised stdout of every step of both sides")
     args = ap.parse_args()
 
     if os.geteuid() != 0:
@@ -695,6 +768,7 @@ def main():
         raise KeyboardInterrupt()
     signal.signal(signal.SIGTERM, on_term)
 
+    sweep_stale_netns()
     scenarios = load_scenarios(args.scenarios, args.only)
     allow = AllowList(args.allowlist)
     t0 = time.monotonic()
@@ -730,8 +804,9 @@ def main():
                 rows.append((sc["name"], label, "equal", ""))
                 continue
             unexpected, reasons = [], []
+            fo, fr = flatten(so[i]["record"]), flatten(sr[i]["record"])
             for path, a, b in diffs:
-                e = allow.match(sc["name"], label, path, a, b)
+                e = allow.match(sc["name"], label, path, a, b, fo, fr)
                 if e is None:
                     unexpected.append((path, a, b))
                 elif e["id"] not in reasons:
@@ -753,6 +828,14 @@ def main():
     for name, label, verdict, note in rows:
         print("%-*s | %-*s | %s%s" % (w1, name, w2, label, verdict, ("  " + note) if note else ""))
 
+    if args.show:
+        for sc in scenarios:
+            res = all_results[sc["name"]]
+            for side in ("ours", "reference"):
+                for st in res[side]["steps"]:
+                    print("%s %s [%s] exit=%s stdout=%s" % (
+                        sc["name"], st["label"], side, st["record"]["exit"],
+                        json.dumps(st["record"]["stdout"], sort_keys=True)))
     if details:
         print("\nDifferences (ours vs reference):")
         for name, label, diffs, ro, rr in details:
