@@ -4,9 +4,10 @@
 # node or a podman host) and a private mount namespace in which
 #   - /sys is a sysfs of the node netns (with the machine's cgroup mounts re-attached under it,
 #     which runc needs),
-#   - /var/lib, /run/netns, /etc/cni and /etc/containers/networks are empty tmpfs,
-# so plugin state (IPAM files, result caches), pod netns handles and configs all live and die
-# with the check: nothing reaches the machine's /var/lib/cni, /etc/cni or root netns.
+#   - /var/lib, /run, /etc/cni and /etc/containers/networks are empty tmpfs,
+# so plugin state (IPAM files, result caches), pod netns handles, runc/podman run state and
+# configs all live and die with the check: nothing reaches the machine's /var/lib/cni,
+# /etc/cni, /run or root netns.
 #
 # Environment understood by every check:
 #   CNB_PLUGIN_DIR  our bridge + host-local (default: <repo>/build/bin); set to /usr/lib/cni
@@ -81,7 +82,7 @@ in_sandbox() {
       mount -t sysfs -o nosuid,nodev,noexec sysfs /sys
       mount --move "$hold" /sys/fs/cgroup
       rmdir "$hold"
-      for d in /var/lib /run/netns /etc/cni /etc/containers/networks; do
+      for d in /var/lib /run /etc/cni /etc/containers/networks; do
         [[ -d $d ]] || continue
         mount -t tmpfs -o mode=755 tmpfs "$d"
       done

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs every real-client check against our bridge + host-local and prints PASS/FAIL per client;
+# exits non-zero if any failed. Each check cleans up after itself (EXIT traps).
+#
+#   conformance/clients/run-all.sh                 ours (build/bin, or $CNB_PLUGIN_DIR)
+#   CNB_PLUGIN_DIR=/usr/lib/cni conformance/clients/run-all.sh   the reference, for comparison
+#   CNB_CLIENTS_SETUP=0 ...                        skip setup-clients.sh (already done)
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$here/lib.sh"
+
+if [[ ${CNB_CLIENTS_SETUP:-1} != 0 ]]; then
+  "$here/setup-clients.sh" >/dev/null || die "setup-clients.sh failed"
+fi
+check_plugins_present
+
+logdir=$(mktemp -d /tmp/cnbk-logs.XXXXXX)
+trap 'rm -rf "$logdir"' EXIT
+declare -A result
+clients=(cnitool gocni podman)
+start=$SECONDS
+for c in "${clients[@]}"; do
+  t0=$SECONDS
+  if "$here/$c-check.sh" >"$logdir/$c.log" 2>&1; then
+    result[$c]="PASS ($((SECONDS - t0))s)"
+  else
+    result[$c]="FAIL ($((SECONDS - t0))s)"
+    echo "---- $c log ----"
+    cat "$logdir/$c.log"
+  fi
+done
+echo "real clients against $cni_path:"
+failed=0
+for c in "${clients[@]}"; do
+  printf '  %-8s %s\n' "$c" "${result[$c]}"
+  [[ ${result[$c]} == PASS* ]] || failed=$((failed + 1))
+done
+echo "clients took $((SECONDS - start))s"
+echo "$(( ${#clients[@]} - failed )) passed, $failed failed"
+((failed == 0))
