@@ -14,6 +14,10 @@ void Rollback::Run() {
       it->second();
     } catch (const std::exception& e) {
       log::Warn("rollback: " + it->first + " failed: " + e.what());
+    } catch (...) {
+      // Run() is called from the destructor: anything escaping would terminate the plugin
+      // before the remaining undos and the error JSON.
+      log::Warn("rollback: " + it->first + " failed: unknown exception");
     }
   }
 }
