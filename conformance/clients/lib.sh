@@ -53,7 +53,7 @@ _cnbk_netns=()
 _cnbk_counter=0
 new_node_netns() {  # new_node_netns VAR: a fresh node netns with lo up, its name in VAR
   _cnbk_counter=$((_cnbk_counter + 1))
-  local name="cnbk-$$-$_cnbk_counter-node"
+  local name="${CNBK_NETNS_PREFIX:-cnbk}-$$-$_cnbk_counter-node"
   ip netns add "$name" || die "ip netns add $name"
   _cnbk_netns+=("$name")
   ip -n "$name" link set lo up

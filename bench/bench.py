@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""Benchmark driver for bench/run.sh (Python stdlib only).
+
+  bench.py phase --impl NAME --cni-path P --mode serial|parallel --n N --workdir W --out F
+      Runs inside a throwaway node netns + private mount namespace (run.sh arranges it).
+      Pre-creates N pod netns (untimed), then ADDs N pods and DELs them again by calling the
+      bridge executable directly with CNI_* env, timing each call from posix_spawn to wait4
+      and taking ru_maxrss from wait4 (the plugin and the helpers it waited for).
+  bench.py report F...
+      Prints the comparison as a markdown table.
+"""
+import argparse
+import ctypes
+import json
+import os
+import queue
+import statistics
+import sys
+import threading
+import time
+
+CLONE_NEWNET = 0x40000000
+MS_BIND = 4096
+PARALLEL_WORKERS = 8
+
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+def check_errno(ret, what):
+    if ret != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def create_pod_netns(directory, count):
+    """Creates COUNT network namespaces pinned by bind mounts under DIRECTORY (which must be in
+    a private mount namespace: the pins vanish with it)."""
+    os.makedirs(directory, exist_ok=True)
+    home = os.open("/proc/self/ns/net", os.O_RDONLY)
+    paths = []
+    try:
+        for i in range(count):
+            path = os.path.join(directory, f"pod{i}")
+            open(path, "w").close()
+            check_errno(libc.unshare(CLONE_NEWNET), "unshare(CLONE_NEWNET)")
+            check_errno(libc.mount(b"/proc/self/ns/net", path.encode(), None, MS_BIND, None),
+                        f"bind mount {path}")
+            check_errno(libc.setns(home, CLONE_NEWNET), "setns back")
+            paths.append(path)
+    finally:
+        os.close(home)
+    return paths
+
+
+def netconf(impl, datadir):
+    # One /16 per implementation so the two never share a bridge, subnet or state.
+    octet = 66 if impl == "ours" else 67
+    return json.dumps({
+        "cniVersion": "1.0.0",
+        "name": f"bench-{impl}",
+        "type": "bridge",
+        "bridge": f"cnbb-{impl}",
+        "isGateway": True,
+        "ipMasq": True,
+        "ipam": {
+            "type": "host-local",
+            "dataDir": datadir,
+            "ranges": [[{"subnet": f"10.{octet}.0.0/16"}]],
+            "routes": [{"dst": "0.0.0.0/0"}],
+        },
+    }).encode()
+
+
+def call_plugin(plugin, conf_path, env):
+    """One plugin execution: returns (seconds, exit status, ru_maxrss KiB, stdout bytes)."""
+    out_r, out_w = os.pipe()
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, conf_path, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_DUP2, out_w, 1),
+        (os.POSIX_SPAWN_OPEN, 2, "/dev/null", os.O_WRONLY, 0),
+    ]
+    start = time.perf_counter()
+    pid = os.posix_spawn(plugin, [plugin], env, file_actions=actions)
+    os.close(out_w)
+    chunks = []
+    while True:
+        chunk = os.read(out_r, 65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    _, status, rusage = os.wait4(pid, 0)
+    elapsed = time.perf_counter() - start
+    os.close(out_r)
+    return elapsed, os.waitstatus_to_exitcode(status), rusage.ru_maxrss, b"".join(chunks)
+
+
+def run_phase(args):
+    work = args.workdir
+    os.makedirs(work, exist_ok=True)
+    pods = create_pod_netns(os.path.join(work, "netns"), args.n)
+    conf_path = os.path.join(work, "netconf.json")
+    with open(conf_path, "wb") as f:
+        f.write(netconf(args.impl, os.path.join(work, "ipam")))
+    plugin = None
+    for d in args.cni_path.split(":"):
+        if os.access(os.path.join(d, "bridge"), os.X_OK):
+            plugin = os.path.join(d, "bridge")
+            break
+    if plugin is None:
+        sys.exit(f"no bridge executable in {args.cni_path}")
+
+    def env_for(command, i):
+        return {
+            "CNI_COMMAND": command,
+            "CNI_CONTAINERID": f"cnbb-{i:06d}",
+            "CNI_NETNS": pods[i],
+            "CNI_IFNAME": "eth0",
+            "CNI_PATH": args.cni_path,
+            "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+        }
+
+    records = {"ADD": [None] * args.n, "DEL": [None] * args.n}
+    errors = []
+    wall = {}
+
+    def one(command, i):
+        secs, code, rss, out = call_plugin(plugin, conf_path, env_for(command, i))
+        records[command][i] = (secs, rss)
+        if code != 0:
+            errors.append(f"{command} pod {i}: exit {code}: {out[:300].decode(errors='replace')}")
+
+    for command in ("ADD", "DEL"):
+        start = time.perf_counter()
+        if args.mode == "serial":
+            for i in range(args.n):
+                one(command, i)
+        else:
+            todo = queue.SimpleQueue()
+            for i in range(args.n):
+                todo.put(i)
+
+            def worker():
+                while True:
+                    try:
+                        i = todo.get_nowait()
+                    except queue.Empty:
+                        return
+                    one(command, i)
+
+            threads = [threading.Thread(target=worker) for _ in range(PARALLEL_WORKERS)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        wall[command] = time.perf_counter() - start
+
+    with open(args.out, "w") as f:
+        json.dump({"impl": args.impl, "mode": args.mode, "n": args.n, "plugin": plugin,
+                   "wall": wall, "errors": errors[:20], "error_count": len(errors),
+                   "add": records["ADD"], "del": records["DEL"]}, f)
+    print(f"bench: {args.impl:4} {args.mode:8} N={args.n}: ADD {wall['ADD']:.1f}s, "
+          f"DEL {wall['DEL']:.1f}s, {len(errors)} errors", file=sys.stderr)
+    for e in errors[:5]:
+        print(f"  {e}", file=sys.stderr)
+
+
+def pct(values, p):
+    s = sorted(values)
+    k = (len(s) - 1) * p / 100
+    lo = int(k)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (k - lo)
+
+
+def summarize(run):
+    add = [r[0] * 1000 for r in run["add"]]
+    dele = [r[0] * 1000 for r in run["del"]]
+    window = min(100, max(1, len(add) // 2))
+    return {
+        "ADD p50 (ms)": pct(add, 50), "ADD p90 (ms)": pct(add, 90), "ADD p99 (ms)": pct(add, 99),
+        "DEL p50 (ms)": pct(dele, 50), "DEL p90 (ms)": pct(dele, 90), "DEL p99 (ms)": pct(dele, 99),
+        "ADD throughput (pods/s)": run["n"] / run["wall"]["ADD"],
+        "DEL throughput (pods/s)": run["n"] / run["wall"]["DEL"],
+        f"ADD growth (p50 last {window} / first {window})":
+            statistics.median(add[-window:]) / statistics.median(add[:window]),
+        "peak RSS (MiB)": max(r[1] for r in run["add"] + run["del"]) / 1024,
+        "errors": run["error_count"],
+    }
+
+
+# For the ratio column: where lower is better (latency, growth, RSS) ours/ref < 1 is better.
+def report(files):
+    runs = [json.load(open(f)) for f in files]
+    by = {(r["mode"], r["impl"]): summarize(r) for r in runs}
+    modes = [m for m in ("serial", "parallel") if (m, "ours") in by and (m, "ref") in by]
+    n = runs[0]["n"]
+    print(f"| N={n} pods, ipMasq, host-local | " +
+          " | ".join(f"ours {m} | reference {m} | ours/ref {m}" for m in modes) + " |")
+    print("|---|" + "---:|---:|---:|" * len(modes))
+    for key in by[(modes[0], "ours")]:
+        cells = []
+        for m in modes:
+            o, r = by[(m, "ours")][key], by[(m, "ref")][key]
+            ratio = "" if key == "errors" else (f"{o / r:.2f}" if r else "-")
+            fmt = (lambda v: f"{v}") if key == "errors" else (lambda v: f"{v:.2f}" if v < 100 else f"{v:.0f}")
+            cells += [fmt(o), fmt(r), ratio]
+        print(f"| {key} | " + " | ".join(cells) + " |")
+    if any(r["error_count"] for r in runs):
+        for r in runs:
+            for e in r["errors"][:3]:
+                print(f"error ({r['impl']} {r['mode']}): {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    ph = sub.add_parser("phase")
+    ph.add_argument("--impl", required=True, choices=["ours", "ref"])
+    ph.add_argument("--cni-path", required=True)
+    ph.add_argument("--mode", required=True, choices=["serial", "parallel"])
+    ph.add_argument("--n", type=int, required=True)
+    ph.add_argument("--workdir", required=True)
+    ph.add_argument("--out", required=True)
+    rp = sub.add_parser("report")
+    rp.add_argument("files", nargs="+")
+    args = ap.parse_args()
+    if args.cmd == "phase":
+        run_phase(args)
+        return 0
+    return report(args.files)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
