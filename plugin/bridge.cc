@@ -56,12 +56,18 @@ void SetupLogging(const NetConf& conf, const cni::Invocation& inv) {
   log::SetContext(ctx);
 }
 
+// Logs the total duration at info, and each step's offset at debug (where the time goes).
 class Timer {
  public:
   explicit Timer(const char* what) : what_(what), start_(Clock::now()) {}
-  ~Timer() {
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start_).count();
-    log::Info(std::string(what_) + " took " + std::to_string(us) + "us");
+  ~Timer() { log::Info(std::string(what_) + " took " + std::to_string(ElapsedUs()) + "us"); }
+  void Step(const char* step) const {
+    if (log::GetLevel() >= log::Level::kDebug) {
+      log::Debug(std::string(what_) + " " + step + " at " + std::to_string(ElapsedUs()) + "us");
+    }
+  }
+  long long ElapsedUs() const {
+    return std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start_).count();
   }
 
  private:
@@ -320,7 +326,9 @@ cni::Result CmdAdd(const cni::Invocation& inv) {
   nl::Socket host = nl::Socket::Open();
   nl::Socket pod = nl::Socket::OpenIn(pod_ns);
 
+  timer.Step("sockets");
   nl::LinkInfo br = SetupBridge(host, conf);
+  timer.Step("bridge");
   if (nl::GetLink(pod, inv.ifname)) {
     throw InternalError("container veth name (" + Quote(inv.ifname) + ") already exists");
   }
@@ -355,6 +363,7 @@ cni::Result CmdAdd(const cni::Invocation& inv) {
     nl::SetMac(host, br.ifindex, br.mac);
   }
 
+  timer.Step("veth");
   auto cont = nl::GetLink(pod, inv.ifname);
   if (!cont) throw InternalError("failed to lookup " + Quote(inv.ifname) + " in the pod after creating it");
 
@@ -372,8 +381,10 @@ cni::Result CmdAdd(const cni::Invocation& inv) {
     result.routes = ipres.routes;
     result.dns = ipres.dns;
     Gateways gws = CalcGateways(result, conf);
+    timer.Step("ipam");
 
     ConfigurePod(pod, pod_ns, conf, inv.ifname, cont->ifindex, result);
+    timer.Step("pod");
 
     if (conf.is_gateway) {
       for (const auto* list : {&gws.v4, &gws.v6}) {
@@ -386,6 +397,7 @@ cni::Result CmdAdd(const cni::Invocation& inv) {
         throw e.Wrap("failed to enable forwarding");
       }
     }
+    timer.Step("gateway");
     if (conf.ip_masq) {
       masq = MakeMasquerader(conf.ip_masq_backend);
       MasqTarget target{conf.name, inv.container_id, inv.ifname};
@@ -397,7 +409,9 @@ cni::Result CmdAdd(const cni::Invocation& inv) {
     nl::SetLinkUp(pod, cont->ifindex);
   }
 
+  timer.Step("masq");
   if (!conf.disable_container_interface) WaitOperUp(host, host_veth.ifindex);
+  timer.Step("oper-up");
 
   // MACs can change while ports join; report what the kernel has now.
   if (auto fresh = nl::GetLinkByIndex(host, host_veth.ifindex)) result.interfaces[1].mac = fresh->mac;
