@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 
 #include "common/error.h"
 
@@ -16,6 +17,41 @@ std::optional<bool> ParseArgBool(std::string_view text) {
   return std::nullopt;
 }
 
+std::string GoQuote(std::string_view text) {
+  std::string out = "\"";
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\a': out += "\\a"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\v': out += "\\v"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\x%02x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);  // printable ASCII and UTF-8 stay as they are
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string GoQuoteList(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i) out += " ";
+    out += GoQuote(items[i]);
+  }
+  return out + "]";
+}
+
 CniArgs CniArgs::Parse(std::string_view text, const std::set<std::string>& known_keys) {
   CniArgs args;
   if (text.empty()) return args;
@@ -28,15 +64,19 @@ CniArgs CniArgs::Parse(std::string_view text, const std::set<std::string>& known
     start = semi == std::string_view::npos ? text.size() + 1 : semi + 1;
     size_t eq = pair.find('=');
     if (eq == std::string::npos || pair.find('=', eq + 1) != std::string::npos) {
-      throw InternalError("ARGS: invalid pair \"" + pair + "\"");
+      throw InternalError("ARGS: invalid pair " + GoQuote(pair));
     }
     std::string key = pair.substr(0, eq);
     std::string value = pair.substr(eq + 1);
     if (key == "IgnoreUnknown") {
       auto b = ParseArgBool(value);
       if (!b) {
-        throw InternalError("ARGS: error parsing value of pair \"" + pair +
-                            "\": boolean unmarshal error: invalid input " + value);
+        // Lower-cased value and the stray ")" are the Go library's exact text.
+        std::string lower(value);
+        std::transform(lower.begin(), lower.end(), lower.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        throw InternalError("ARGS: error parsing value of pair " + GoQuote(pair) +
+                            ": boolean unmarshal error: invalid input " + lower + ")");
       }
       ignore_unknown = *b;
     } else if (!known_keys.count(key)) {
@@ -44,14 +84,7 @@ CniArgs CniArgs::Parse(std::string_view text, const std::set<std::string>& known
     }
     args.pairs_.emplace_back(std::move(key), std::move(value));
   }
-  if (!unknown.empty() && !ignore_unknown) {
-    std::string list = "[";
-    for (size_t i = 0; i < unknown.size(); ++i) {
-      if (i) list += " ";
-      list += "\"" + unknown[i] + "\"";
-    }
-    throw InternalError("ARGS: unknown args " + list + "]");
-  }
+  if (!unknown.empty() && !ignore_unknown) throw InternalError("ARGS: unknown args " + GoQuoteList(unknown));
   return args;
 }
 
