@@ -15,26 +15,46 @@
 namespace cnb::cni {
 namespace {
 
-std::vector<int> ParseVersion(std::string_view v) {
-  std::vector<int> parts;
-  size_t start = 0;
-  while (true) {
+// Go's version.ParseVersion, with its error texts (the CHECK/GC/STATUS gates print them).
+std::vector<long long> ParseVersion(std::string_view v) {
+  std::string quoted = "\"" + std::string(v) + "\"";
+  if (v.empty()) throw Error(ErrorCode::kDecode, "invalid version " + quoted + ": the version is empty");
+  std::vector<std::string_view> parts;
+  for (size_t start = 0;;) {
     size_t dot = v.find('.', start);
-    std::string_view part = v.substr(start, dot == std::string_view::npos ? v.npos : dot - start);
-    int n = 0;
-    auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), n);
-    if (part.empty() || ec != std::errc() || ptr != part.data() + part.size() || n < 0) {
-      throw Error(ErrorCode::kDecode, "invalid version \"" + std::string(v) + "\": the version is empty or has an invalid part");
-    }
-    parts.push_back(n);
+    parts.push_back(v.substr(start, dot == std::string_view::npos ? v.npos : dot - start));
     if (dot == std::string_view::npos) break;
     start = dot + 1;
   }
-  if (parts.size() > 3) {
-    throw Error(ErrorCode::kDecode, "invalid version \"" + std::string(v) + "\": too many parts");
+  if (parts.size() >= 4) throw Error(ErrorCode::kDecode, "invalid version " + quoted + ": too many parts");
+  static constexpr const char* kNames[] = {"major", "minor", "micro"};
+  std::vector<long long> out(3, 0);  // Go int is 64-bit
+  for (size_t i = 0; i < parts.size(); ++i) {
+    std::string_view part = parts[i];
+    // strconv.Atoi: an optional sign, then decimal digits.
+    std::string_view digits = part;
+    bool negative = false;
+    if (!digits.empty() && (digits[0] == '+' || digits[0] == '-')) {
+      negative = digits[0] == '-';
+      digits.remove_prefix(1);
+    }
+    long long n = 0;
+    auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+    if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos ||
+        ptr != digits.data() + digits.size() ||
+        (ec != std::errc() && ec != std::errc::result_out_of_range)) {
+      throw Error(ErrorCode::kDecode, std::string("failed to convert ") + kNames[i] + " version part \"" +
+                                          std::string(part) + "\": strconv.Atoi: parsing \"" +
+                                          std::string(part) + "\": invalid syntax");
+    }
+    if (ec == std::errc::result_out_of_range) {
+      throw Error(ErrorCode::kDecode, std::string("failed to convert ") + kNames[i] + " version part \"" +
+                                          std::string(part) + "\": strconv.Atoi: parsing \"" +
+                                          std::string(part) + "\": value out of range");
+    }
+    out[i] = negative ? -n : n;
   }
-  parts.resize(3, 0);
-  return parts;
+  return out;
 }
 
 }  // namespace
