@@ -54,7 +54,8 @@ void DecodeLegacyFamily(const json& j, Result* out) {
   ip.address = ParseNet(GetString(j, "ip"), "ip");
   ip.gateway = ParseOptAddr(GetString(j, "gateway"), "gateway");
   out->ips.push_back(ip);
-  if (auto it = j.find("routes"); it != j.end() && it->is_array()) {
+  if (auto it = j.find("routes"); it != j.end() && !it->is_null()) {
+    if (!it->is_array()) Fail("routes must be a list");
     for (const auto& r : *it) out->routes.push_back(RouteFromJson(r));
   }
 }
@@ -63,7 +64,7 @@ json InterfaceToJson(const Interface& i, bool extended) {
   json j = json::object();
   j["name"] = i.name;
   if (!i.mac.empty()) j["mac"] = i.mac;
-  if (extended && i.mtu) j["mtu"] = *i.mtu;
+  if (extended && i.mtu && *i.mtu != 0) j["mtu"] = *i.mtu;  // Go: int with omitempty
   if (!i.sandbox.empty()) j["sandbox"] = i.sandbox;
   if (extended && !i.socket_path.empty()) j["socketPath"] = i.socket_path;
   if (extended && !i.pci_id.empty()) j["pciID"] = i.pci_id;
@@ -138,9 +139,11 @@ json RouteToJson(const Route& r, bool extended) {
   json j = {{"dst", r.dst.ToString()}};
   if (r.gw) j["gw"] = r.gw->ToString();
   if (extended) {
-    if (r.mtu) j["mtu"] = *r.mtu;
-    if (r.advmss) j["advmss"] = *r.advmss;
-    if (r.priority) j["priority"] = *r.priority;
+    // mtu/advmss/priority are omitempty ints in Go (0 is not printed); table/scope are
+    // pointers, so an explicit 0 is.
+    if (r.mtu && *r.mtu != 0) j["mtu"] = *r.mtu;
+    if (r.advmss && *r.advmss != 0) j["advmss"] = *r.advmss;
+    if (r.priority && *r.priority != 0) j["priority"] = *r.priority;
     if (r.table) j["table"] = *r.table;
     if (r.scope) j["scope"] = *r.scope;
   }
@@ -156,8 +159,12 @@ Result ResultFromJson(const json& j, std::string_view default_version) {
     Fail("unsupported CNI result version \"" + r.cni_version + "\"");
   }
   if (!VersionAtLeast(r.cni_version, "0.3.0")) {
-    if (auto it = j.find("ip4"); it != j.end() && it->is_object()) DecodeLegacyFamily(*it, &r);
-    if (auto it = j.find("ip6"); it != j.end() && it->is_object()) DecodeLegacyFamily(*it, &r);
+    for (const char* family : {"ip4", "ip6"}) {
+      auto it = j.find(family);
+      if (it == j.end() || it->is_null()) continue;
+      if (!it->is_object()) Fail(std::string(family) + " must be an object");
+      DecodeLegacyFamily(*it, &r);
+    }
   } else {
     if (auto it = j.find("interfaces"); it != j.end() && !it->is_null()) {
       if (!it->is_array()) Fail("interfaces must be a list");
@@ -178,6 +185,7 @@ Result ResultFromJson(const json& j, std::string_view default_version) {
       for (const auto& e : *it) {
         if (!e.is_object()) Fail("ip must be an object");
         IpConfig ip;
+        (void)GetString(e, "version");  // implied by the address; only its type is checked
         ip.address = ParseNet(GetString(e, "address"), "address");
         ip.gateway = ParseOptAddr(GetString(e, "gateway"), "gateway");
         ip.interface = GetInt(e, "interface");
