@@ -1,0 +1,274 @@
+// Naming shared with the reference plugins, backend selection and the DEL/GC "both backends"
+// masquerader. The backends themselves are in masq_iptables.cc and masq_nftables.cc.
+#include "plugin/masq.h"
+
+#include <array>
+#include <optional>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/sha512.h"
+#include "plugin/masq_internal.h"
+
+namespace cnb::bridge {
+
+std::string IptablesChainName(const std::string& network, const std::string& container_id) {
+  // utils.FormatChainName: 28 characters, the longest iptables chain name the Go code allows.
+  return "CNI-" + Sha512Hex(network + container_id).substr(0, 24);
+}
+
+std::string IptablesComment(const std::string& network, const std::string& container_id) {
+  return "name: " + masq::GoQuote(network) + " id: " + masq::GoQuote(container_id);
+}
+
+namespace masq {
+namespace {
+
+constexpr char kLowerHex[] = "0123456789abcdef";
+
+void AppendHexByte(std::string* out, std::string_view prefix, unsigned value, int digits) {
+  out->append(prefix);
+  for (int shift = (digits - 1) * 4; shift >= 0; shift -= 4) out->push_back(kLowerHex[(value >> shift) & 0xf]);
+}
+
+// Length of the valid UTF-8 sequence starting at s[i] and its code point, or 0 if invalid.
+size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* rune) {
+  auto b = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
+  uint8_t c = b(i);
+  size_t len;
+  uint32_t r;
+  if (c >= 0xc2 && c <= 0xdf) {
+    len = 2;
+    r = c & 0x1f;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    len = 3;
+    r = c & 0x0f;
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    len = 4;
+    r = c & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + len > s.size()) return 0;
+  for (size_t k = 1; k < len; ++k) {
+    if ((b(i + k) & 0xc0) != 0x80) return 0;
+    r = (r << 6) | (b(i + k) & 0x3f);
+  }
+  // Overlong forms, surrogates and values past U+10FFFF are invalid, as in Go.
+  if ((len == 3 && r < 0x800) || (len == 4 && (r < 0x10000 || r > 0x10ffff)) ||
+      (r >= 0xd800 && r <= 0xdfff)) {
+    return 0;
+  }
+  *rune = r;
+  return len;
+}
+
+}  // namespace
+
+std::string GoQuote(std::string_view s) {
+  std::string out = "\"";
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<uint8_t>(s[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\a': out += "\\a"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case '\v': out += "\\v"; break;
+        default:
+          if (c < 0x20 || c == 0x7f) {
+            AppendHexByte(&out, "\\x", c, 2);
+          } else {
+            out.push_back(static_cast<char>(c));
+          }
+      }
+      ++i;
+      continue;
+    }
+    uint32_t rune = 0;
+    size_t len = DecodeUtf8(s, i, &rune);
+    if (len == 0) {
+      AppendHexByte(&out, "\\x", c, 2);
+      ++i;
+    } else if (rune < 0xa0) {
+      // C1 controls are not printable for Go either.
+      AppendHexByte(&out, "\\u", rune, 4);
+      i += len;
+    } else {
+      out.append(s.substr(i, len));
+      i += len;
+    }
+  }
+  out += "\"";
+  return out;
+}
+
+std::string RestoreQuote(std::string_view s) {
+  // iptables-restore takes everything between double quotes literally except that a backslash
+  // escapes the next character; iptables-save escapes these three.
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\' || c == '\'') out.push_back('\\');
+    out.push_back(c);
+  }
+  out += "\"";
+  return out;
+}
+
+std::string FindTool(const std::string& name) {
+  std::string found = FindInPath(name);
+  if (!found.empty()) return found;
+  for (const char* dir : {"/usr/local/sbin", "/usr/sbin", "/sbin"}) {
+    found = FindInPath(std::string(dir) + "/" + name);
+    if (!found.empty()) return found;
+  }
+  return "";
+}
+
+Tools FindTools() {
+  Tools t;
+  t.iptables = FindTool("iptables");
+  t.iptables_restore = FindTool("iptables-restore");
+  t.ip6tables = FindTool("ip6tables");
+  t.ip6tables_restore = FindTool("ip6tables-restore");
+  t.nft = FindTool("nft");
+  return t;
+}
+
+namespace {
+
+std::string JoinErrors(const std::vector<std::string>& errors) {
+  std::string out;
+  for (const auto& e : errors) {
+    if (!out.empty()) out += "\n";
+    out += e;
+  }
+  return out;
+}
+
+// DEL and GC: the pod may have been set up by another version or configuration, so both
+// backends clean up; a backend whose program is not installed cannot hold anything.
+class TeardownAllMasquerader : public Masquerader {
+ public:
+  TeardownAllMasquerader(Tools tools, Runner runner)
+      : tools_(tools), iptables_(tools, runner), nft_(tools, runner) {}
+
+  void Setup(const MasqTarget&, const std::vector<IpNet>&) override {
+    throw InternalError("the teardown masquerader cannot set up rules");
+  }
+
+  void Teardown(const MasqTarget& target, const std::vector<IpNet>& ips) override {
+    Each([&](Masquerader& m) { m.Teardown(target, ips); });
+  }
+
+  void Gc(const std::string& network, const std::vector<Attachment>& valid) override {
+    Each([&](Masquerader& m) { m.Gc(network, valid); });
+  }
+
+ private:
+  template <typename Fn>
+  void Each(Fn fn) {
+    std::vector<std::string> errors;
+    std::optional<Error> first;
+    auto run = [&](Masquerader& m) {
+      try {
+        fn(m);
+      } catch (const Error& e) {
+        if (!first) first = e;
+        errors.push_back(e.msg());
+      }
+    };
+    run(iptables_);
+    if (!tools_.nft.empty()) run(nft_);
+    if (errors.size() == 1) throw *first;
+    if (!errors.empty()) throw Error(first->code(), JoinErrors(errors), {}, first->sys_errno());
+  }
+
+  Tools tools_;
+  IptablesMasquerader iptables_;
+  NftMasquerader nft_;
+};
+
+// ipMasqBackend unset: iptables unless it is missing or does not work here, then nftables. The
+// probe runs only when iptables fails, so the usual ADD costs a single exec.
+class AutoMasquerader : public Masquerader {
+ public:
+  AutoMasquerader(Tools tools, Runner runner)
+      : tools_(tools), runner_(runner), iptables_(tools, runner), nft_(tools, runner) {}
+
+  void Setup(const MasqTarget& target, const std::vector<IpNet>& ips) override {
+    if (chosen_ != nullptr) {
+      chosen_->Setup(target, ips);
+      return;
+    }
+    bool have_iptables = !tools_.iptables.empty() && !tools_.iptables_restore.empty();
+    if (have_iptables) {
+      try {
+        iptables_.Setup(target, ips);
+        chosen_ = &iptables_;
+        return;
+      } catch (const Error& e) {
+        if (tools_.nft.empty() || iptables_.Works()) throw;
+        log::Info("iptables does not work here (" + e.msg() + "); masquerading with nftables");
+      }
+    } else if (tools_.nft.empty()) {
+      throw InternalError("failed to locate iptables: exec: \"iptables\": executable file not found in $PATH",
+                          ENOENT);
+    }
+    nft_.Setup(target, ips);
+    chosen_ = &nft_;
+  }
+
+  void Teardown(const MasqTarget& target, const std::vector<IpNet>& ips) override {
+    if (chosen_ != nullptr) {
+      chosen_->Teardown(target, ips);
+    } else {
+      TeardownAllMasquerader(tools_, runner_).Teardown(target, ips);
+    }
+  }
+
+  void Gc(const std::string& network, const std::vector<Attachment>& valid) override {
+    TeardownAllMasquerader(tools_, runner_).Gc(network, valid);
+  }
+
+ private:
+  Tools tools_;
+  Runner runner_;
+  IptablesMasquerader iptables_;
+  NftMasquerader nft_;
+  Masquerader* chosen_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<Masquerader> MakeMasquerader(const std::string& backend, Tools tools, Runner runner) {
+  if (backend.empty()) return std::make_unique<AutoMasquerader>(std::move(tools), std::move(runner));
+  if (backend == "iptables") return std::make_unique<IptablesMasquerader>(std::move(tools), std::move(runner));
+  if (backend == "nftables") return std::make_unique<NftMasquerader>(std::move(tools), std::move(runner));
+  throw InternalError("unknown ipmasq backend " + GoQuote(backend));
+}
+
+std::unique_ptr<Masquerader> MakeTeardownMasquerader(Tools tools, Runner runner) {
+  return std::make_unique<TeardownAllMasquerader>(std::move(tools), std::move(runner));
+}
+
+}  // namespace masq
+
+std::unique_ptr<Masquerader> MakeMasquerader(const std::string& backend) {
+  // Validate the name before looking for programs, so a typo is reported as such.
+  if (!backend.empty() && backend != "iptables" && backend != "nftables") {
+    throw InternalError("unknown ipmasq backend " + masq::GoQuote(backend));
+  }
+  return masq::MakeMasquerader(backend, masq::FindTools(), RunProcess);
+}
+
+std::unique_ptr<Masquerader> MakeTeardownMasquerader() {
+  return masq::MakeTeardownMasquerader(masq::FindTools(), RunProcess);
+}
+
+}  // namespace cnb::bridge

@@ -1,0 +1,131 @@
+// Internals of the masquerade backends, exposed for unit tests: the generated iptables-restore
+// and nft texts, the parsers of their listings, and backends that take a fake process runner.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/ip.h"
+#include "plugin/masq.h"
+#include "plugin/process.h"
+
+namespace cnb::bridge::masq {
+
+// Runs one helper program; the real one is RunProcess.
+using Runner = std::function<ProcessResult(const ProcessRequest&)>;
+
+// Absolute paths of the helper programs; "" when not installed.
+struct Tools {
+  std::string iptables;
+  std::string iptables_restore;
+  std::string ip6tables;
+  std::string ip6tables_restore;
+  std::string nft;
+};
+// Looks in PATH, then in the sbin directories (runtimes often exec plugins with a PATH that
+// lacks them).
+std::string FindTool(const std::string& name);
+Tools FindTools();
+
+// Go's strconv.Quote (what %q prints) for the ASCII range; valid multi-byte UTF-8 is kept as is,
+// invalid bytes become \xNN.
+std::string GoQuote(std::string_view s);
+// How iptables-save writes a string argument and iptables-restore reads it back.
+std::string RestoreQuote(std::string_view s);
+
+// ---- iptables ----
+// The *nat transaction that creates the chain (-N, so an existing chain makes it fail as a whole),
+// its ACCEPT/MASQUERADE rules and one POSTROUTING jump per address. `ips` are of one family.
+std::string IptablesSetupScript(const std::string& chain, const std::string& comment,
+                                const std::vector<IpNet>& ips);
+// Fast teardown when the addresses are known: delete the jumps, then the (flushed) chain.
+std::string IptablesFastTeardownScript(const std::string& chain, const std::string& comment,
+                                       const std::vector<IpNet>& ips);
+// `iptables -S POSTROUTING` lines that jump to `chain`, without the leading "-A ".
+std::vector<std::string> FindJumpRules(const std::string& listing, const std::string& chain);
+// Teardown from a listing: delete those rules, then declare-and-delete the chain, which works
+// whether or not the chain exists.
+std::string IptablesSlowTeardownScript(const std::string& chain,
+                                       const std::vector<std::string>& jump_rules);
+
+class IptablesMasquerader : public Masquerader {
+ public:
+  IptablesMasquerader(Tools tools, Runner runner) : tools_(std::move(tools)), runner_(std::move(runner)) {}
+  void Setup(const MasqTarget& target, const std::vector<IpNet>& ips) override;
+  void Teardown(const MasqTarget& target, const std::vector<IpNet>& ips) override;
+  // The reference cannot garbage-collect iptables rules either (it has no network marker that
+  // older versions would honour); nothing is done.
+  void Gc(const std::string& network, const std::vector<Attachment>& valid) override;
+
+  // Whether `iptables -t nat -S POSTROUTING` works (the backend is usable here).
+  bool Works();
+
+ private:
+  struct Family {
+    bool v6;
+    const std::string& list_tool;
+    const std::string& restore_tool;
+  };
+  Family FamilyOf(bool v6) const;
+  void SetupFamily(const Family& f, const std::string& chain, const std::string& comment,
+                   const std::vector<IpNet>& ips);
+  // Returns false when the family's iptables is unusable (nothing of ours can exist there).
+  bool TeardownFamily(const Family& f, const std::string& chain, const std::string& comment,
+                      const std::vector<IpNet>& ips);
+  ProcessResult Restore(const Family& f, const std::string& script);
+
+  Tools tools_;
+  Runner runner_;
+};
+
+// ---- nftables ----
+inline constexpr std::string_view kNftTable = "cni_plugins_masquerade";
+inline constexpr std::string_view kNftMasqChain = "masq_checks";
+inline constexpr size_t kNftCommentMax = 128;
+
+std::string NftHashForNetwork(const std::string& network);
+std::string NftHashForInstance(const std::string& network, const std::string& ifname,
+                               const std::string& container_id);
+std::string NftComment(const std::string& network, const std::string& ifname,
+                       const std::string& container_id);
+
+struct NftRule {
+  uint64_t handle = 0;
+  std::string comment;
+};
+// Rules of `nft -j list chain ...` output. Throws Error on malformed JSON.
+std::vector<NftRule> ParseNftRules(const std::string& json_text);
+
+// The whole Setup transaction: table and chains (re)declared, postrouting rebuilt, stale rule
+// handles deleted, one masquerade rule per address.
+std::string NftSetupScript(const std::string& comment, const std::vector<IpNet>& ips,
+                           const std::vector<uint64_t>& stale_handles);
+std::string NftDeleteScript(const std::vector<uint64_t>& handles);
+
+class NftMasquerader : public Masquerader {
+ public:
+  NftMasquerader(Tools tools, Runner runner) : tools_(std::move(tools)), runner_(std::move(runner)) {}
+  void Setup(const MasqTarget& target, const std::vector<IpNet>& ips) override;
+  void Teardown(const MasqTarget& target, const std::vector<IpNet>& ips) override;
+  void Gc(const std::string& network, const std::vector<Attachment>& valid) override;
+
+  // Rules of masq_checks; an absent table or chain is an empty list. Throws on other failures.
+  std::vector<NftRule> ListRules();
+
+ private:
+  void Apply(const std::string& script);
+
+  Tools tools_;
+  Runner runner_;
+};
+
+// ---- selection ----
+// "" picks iptables when it works, else nftables; the choice is made at the first Setup.
+std::unique_ptr<Masquerader> MakeMasquerader(const std::string& backend, Tools tools, Runner runner);
+std::unique_ptr<Masquerader> MakeTeardownMasquerader(Tools tools, Runner runner);
+
+}  // namespace cnb::bridge::masq

@@ -1,0 +1,74 @@
+// Names and comments shared with the reference plugins: if these drift, rules made by one
+// implementation are no longer found by the other.
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+#include "plugin/masq.h"
+#include "plugin/masq_internal.h"
+
+namespace cnb::bridge {
+namespace {
+
+TEST(MasqNamingTest, ChainNameKnownVectors) {
+  // reference.md (observed from the Go plugin) and the Go unit tests of FormatChainName.
+  EXPECT_EQ(IptablesChainName("brnet", "abc123"), "CNI-08e088460ee8f8a377978e0a");
+  EXPECT_EQ(IptablesChainName("test", "1234"), "CNI-2bbe0c48b91a7d1b8a6753a8");
+  EXPECT_EQ(IptablesChainName("testalongnamethatdoesnotmakesense", "1234"), "CNI-374f33fe84ab0ed84dcdebe3");
+  EXPECT_NE(IptablesChainName("testalongnamethatdoesnotmakesense", "1235"), "CNI-374f33fe84ab0ed84dcdebe3");
+  EXPECT_EQ(IptablesChainName("x", "y").size(), 28u);
+}
+
+TEST(MasqNamingTest, CommentUsesGoQuoting) {
+  EXPECT_EQ(IptablesComment("brnet", "abc123"), R"(name: "brnet" id: "abc123")");
+  EXPECT_EQ(IptablesComment(R"(a"b)", R"(c\d)"), R"(name: "a\"b" id: "c\\d")");
+}
+
+TEST(MasqNamingTest, GoQuote) {
+  using masq::GoQuote;
+  EXPECT_EQ(GoQuote(""), R"("")");
+  EXPECT_EQ(GoQuote("plain-text_1.2"), R"("plain-text_1.2")");
+  EXPECT_EQ(GoQuote("tab\there\nnl\r\a\b\f\v"), R"("tab\there\nnl\r\a\b\f\v")");
+  EXPECT_EQ(GoQuote(std::string("nul\0x\x1f\x7f", 7)), R"("nul\x00x\x1f\x7f")");
+  EXPECT_EQ(GoQuote("caf\xc3\xa9"), "\"caf\xc3\xa9\"");   // printable UTF-8 kept
+  EXPECT_EQ(GoQuote("bad\xff"), R"("bad\xff")");           // invalid byte
+  EXPECT_EQ(GoQuote("\xc2\x85"), R"("\u0085")");           // C1 control
+  EXPECT_EQ(GoQuote("\xe2\x82"), R"("\xe2\x82")");          // truncated sequence
+}
+
+TEST(MasqNamingTest, RestoreQuoteEscapesWhatIptablesSaveEscapes) {
+  using masq::RestoreQuote;
+  EXPECT_EQ(RestoreQuote(R"(name: "n" id: "i")"), R"("name: \"n\" id: \"i\"")");
+  EXPECT_EQ(RestoreQuote(R"(a\b'c)"), R"("a\\b\'c")");
+}
+
+TEST(MasqNamingTest, NftHashesAndComment) {
+  // First 16 hex digits of sha512("mynet") and sha512("eth0:abc123").
+  EXPECT_EQ(masq::NftHashForNetwork("mynet"), "d23676b4f2d9fe04");
+  EXPECT_EQ(masq::NftHashForInstance("mynet", "eth0", "abc123"), "d23676b4f2d9fe04-ebce0e3dd4dafae3");
+  EXPECT_EQ(masq::NftComment("mynet", "eth0", "abc123"),
+            "d23676b4f2d9fe04-ebce0e3dd4dafae3, net: mynet, if: eth0, id: abc123");
+  // Double quotes dropped (nft cannot escape them), hash computed from the original strings.
+  std::string quoted = masq::NftComment("my\"net", "eth0", "abc123");
+  EXPECT_EQ(quoted.substr(33), ", net: mynet, if: eth0, id: abc123");
+  EXPECT_NE(quoted.substr(0, 16), "d23676b4f2d9fe04");
+  // Long ids are cut at 128 bytes.
+  std::string long_comment = masq::NftComment("mynet", "eth0", std::string(300, 'f'));
+  EXPECT_EQ(long_comment.size(), 128u);
+  EXPECT_TRUE(long_comment.starts_with(masq::NftHashForInstance("mynet", "eth0", std::string(300, 'f'))));
+}
+
+TEST(MasqNamingTest, UnknownBackendIsError999) {
+  try {
+    MakeMasquerader("ebtables");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.code_value(), 999);
+    EXPECT_EQ(e.msg(), R"(unknown ipmasq backend "ebtables")");
+  }
+  EXPECT_NE(MakeMasquerader("iptables"), nullptr);
+  EXPECT_NE(MakeMasquerader("nftables"), nullptr);
+  EXPECT_NE(MakeMasquerader(""), nullptr);
+}
+
+}  // namespace
+}  // namespace cnb::bridge
