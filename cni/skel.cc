@@ -3,7 +3,6 @@
 #include <cstdlib>
 #include <iostream>
 #include <iterator>
-#include <regex>
 #include <sstream>
 
 #include "cni/args.h"
@@ -16,9 +15,30 @@ namespace {
 
 using nlohmann::json;
 
-const std::regex& NameRegex() {
-  static const std::regex re("^[a-zA-Z0-9][a-zA-Z0-9_.\\-]*$");
-  return re;
+// ^[a-zA-Z0-9][a-zA-Z0-9_.\-]*$ by hand: std::regex recurses per character (a long hostile
+// name could exhaust the stack) and is slow to build on every call.
+bool IsValidName(const std::string& s) {
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+  if (s.empty() || !alnum(s[0])) return false;
+  for (char c : s) {
+    if (!alnum(c) && c != '_' && c != '.' && c != '-') return false;
+  }
+  return true;
+}
+
+// Go's unicode.IsSpace beyond ASCII, as UTF-8 byte sequences (U+0085, U+00A0, U+1680,
+// U+2000..U+200A, U+2028, U+2029, U+202F, U+205F, U+3000). Returns the sequence length or 0.
+size_t UnicodeSpaceAt(const std::string& s, size_t i) {
+  auto at = [&](size_t k) { return k < s.size() ? static_cast<unsigned char>(s[k]) : 0; };
+  unsigned char b0 = at(i), b1 = at(i + 1), b2 = at(i + 2);
+  if (b0 == 0xc2 && (b1 == 0x85 || b1 == 0xa0)) return 2;
+  if (b0 == 0xe1 && b1 == 0x9a && b2 == 0x80) return 3;
+  if (b0 == 0xe2 && b1 == 0x80 && ((b2 >= 0x80 && b2 <= 0x8a) || b2 == 0xa8 || b2 == 0xa9 || b2 == 0xaf)) {
+    return 3;
+  }
+  if (b0 == 0xe2 && b1 == 0x81 && b2 == 0x9f) return 3;
+  if (b0 == 0xe3 && b1 == 0x80 && b2 == 0x80) return 3;
+  return 0;
 }
 
 std::optional<Command> ParseCommand(const std::string& s) {
@@ -45,18 +65,27 @@ std::string DecodeConfigVersion(const json& config) {
   return v.empty() ? "0.1.0" : v;
 }
 
+// The Go Reconciler: plain membership, no parsing, so ADD/DEL with "abc" is code 1, not 6.
 void RequireSupported(const std::string& version) {
-  CompareVersions(version, "0.1.0");  // a malformed version is a decode error first
   if (!IsSupportedVersion(version)) {
     throw Error(ErrorCode::kIncompatibleVersion, "incompatible CNI versions",
-                "config is \"" + version + "\", plugin supports " + SupportedVersionsQuoted());
+                "config is " + GoQuote(version) + ", plugin supports " + SupportedVersionsQuoted());
   }
 }
 
-void RequireAtLeast(const std::string& version, const char* minimum, const char* verb) {
+// The gate skel puts in front of CHECK/GC/STATUS: the version must parse (else 6), reach the
+// verb's minimum (else 1), not be newer than everything we support (else 1), and finally be
+// one of our versions (RequireSupported).
+void RequireVerbVersion(const std::string& version, const char* minimum, const char* verb) {
   if (!VersionAtLeast(version, minimum)) {
     throw Error(ErrorCode::kIncompatibleVersion, std::string("config version does not allow ") + verb);
   }
+  bool reachable = false;
+  for (auto v : kSupportedVersions) reachable = reachable || VersionAtLeast(v, version);
+  if (!reachable) {
+    throw Error(ErrorCode::kIncompatibleVersion, std::string("plugin version does not allow ") + verb);
+  }
+  RequireSupported(version);
 }
 
 struct Outcome {
@@ -129,6 +158,9 @@ Outcome Dispatch(const PluginFuncs& funcs, const EnvLookup& env, std::istream& i
     }
     throw Error(ErrorCode::kDecode, "error unmarshall network config");
   }
+  // Go decodes into a struct: JSON null is an empty config (so "missing network name"), any
+  // other non-object is a decode error.
+  if (inv.config.is_null()) inv.config = json::object();
   if (!inv.config.is_object()) {
     throw Error(ErrorCode::kDecode, "error unmarshall network config: config is not a JSON object");
   }
@@ -143,31 +175,31 @@ Outcome Dispatch(const PluginFuncs& funcs, const EnvLookup& env, std::istream& i
   if (!command) throw Error(ErrorCode::kInvalidEnv, "unknown CNI_COMMAND: " + cmd);
   inv.command = *command;
   inv.cni_version = DecodeConfigVersion(inv.config);
-  *version_for_error = inv.cni_version;
+  // Errors answer in the caller's version when we speak it (never echo e.g. "9.9.9").
+  if (IsSupportedVersion(inv.cni_version)) *version_for_error = inv.cni_version;
 
+  // An unset callback succeeds, as a nil func does in Go (ADD excepted: it owes a result).
   switch (inv.command) {
     case Command::kAdd: {
       RequireSupported(inv.cni_version);
+      if (!funcs.add) throw InternalError("ADD is not implemented");
       Result result = funcs.add(inv);
       return {0, ToOutput(ResultToJson(result, inv.cni_version))};
     }
     case Command::kDel:
       RequireSupported(inv.cni_version);
-      funcs.del(inv);
+      if (funcs.del) funcs.del(inv);
       return {0, ""};
     case Command::kCheck:
-      RequireAtLeast(inv.cni_version, "0.4.0", "CHECK");
-      RequireSupported(inv.cni_version);
-      funcs.check(inv);
+      RequireVerbVersion(inv.cni_version, "0.4.0", "CHECK");
+      if (funcs.check) funcs.check(inv);
       return {0, ""};
     case Command::kStatus:
-      RequireAtLeast(inv.cni_version, "1.1.0", "STATUS");
-      RequireSupported(inv.cni_version);
+      RequireVerbVersion(inv.cni_version, "1.1.0", "STATUS");
       if (funcs.status) funcs.status(inv);
       return {0, ""};
     case Command::kGc:
-      RequireAtLeast(inv.cni_version, "1.1.0", "GC");
-      RequireSupported(inv.cni_version);
+      RequireVerbVersion(inv.cni_version, "1.1.0", "GC");
       if (funcs.gc) funcs.gc(inv);
       return {0, ""};
     case Command::kVersion:
@@ -199,7 +231,7 @@ EnvLookup ProcessEnv() {
 
 void ValidateContainerId(const std::string& id) {
   if (id.empty()) throw Error(ErrorCode::kUnknownContainer, "missing containerID");
-  if (!std::regex_match(id, NameRegex())) {
+  if (!IsValidName(id)) {
     throw Error(ErrorCode::kInvalidEnv, "invalid characters in containerID", id);
   }
 }
@@ -211,10 +243,10 @@ void ValidateInterfaceName(const std::string& name) {
                 "interface name should be less than 16 characters");
   }
   if (name == "." || name == "..") throw Error(ErrorCode::kInvalidEnv, "interface name is . or ..");
-  for (unsigned char c : name) {
-    // Bytes >= 0x80 are accepted: Go checks Unicode spaces, which are rare enough to ignore here
-    // except the ASCII set (and NBSP encodings are not valid names for the kernel anyway).
-    if (c == '/' || c == ':' || std::isspace(c)) {
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    bool ascii_space = c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+    if (c == '/' || c == ':' || ascii_space || UnicodeSpaceAt(name, i)) {
       throw Error(ErrorCode::kInvalidEnv, "interface name contains / or : or whitespace characters");
     }
   }
@@ -222,7 +254,7 @@ void ValidateInterfaceName(const std::string& name) {
 
 void ValidateNetworkName(const std::string& name) {
   if (name.empty()) throw Error(ErrorCode::kInvalidConfig, "missing network name:");
-  if (!std::regex_match(name, NameRegex())) {
+  if (!IsValidName(name)) {
     throw Error(ErrorCode::kInvalidConfig, "invalid characters found in network name", name);
   }
 }
@@ -247,6 +279,10 @@ int PluginMain(const PluginFuncs& funcs, const EnvLookup& env, std::istream& in,
   } catch (const std::exception& e) {
     log::Error(e.what());
     out << ErrorJson(InternalError(e.what()), version);
+  } catch (...) {
+    // The contract is one JSON document and exit 1, whatever a plugin function throws.
+    log::Error("unknown exception");
+    out << ErrorJson(InternalError("unknown error"), version);
   }
   out.flush();
   return 1;
