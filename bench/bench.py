@@ -22,8 +22,16 @@ import time
 CLONE_NEWNET = 0x40000000
 MS_BIND = 4096
 PARALLEL_WORKERS = 8
+RSS_SAMPLES = 10  # untimed ADD+DEL pairs traced for the plugin's own peak RSS
+
+PTRACE_CONT = 7
+PTRACE_SEIZE = 0x4206
+PTRACE_O_TRACEEXIT = 0x40
+PTRACE_EVENT_EXIT = 6
 
 libc = ctypes.CDLL(None, use_errno=True)
+libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+libc.ptrace.restype = ctypes.c_long
 
 
 def check_errno(ret, what):
@@ -94,6 +102,37 @@ def call_plugin(plugin, conf_path, env):
     return elapsed, os.waitstatus_to_exitcode(status), rusage.ru_maxrss, b"".join(chunks)
 
 
+def plugin_own_hwm(plugin, conf_path, env):
+    """Peak RSS (KiB) of the plugin process alone, without the helpers it runs (host-local,
+    iptables), which wait4's ru_maxrss folds in: the process is stopped at its exit (ptrace
+    PTRACE_EVENT_EXIT, before its memory is released) and VmHWM read from /proc. Untimed:
+    the tracing slows the process down. Returns None if the process could not be traced."""
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, conf_path, os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 2, "/dev/null", os.O_WRONLY, 0),
+    ]
+    pid = os.posix_spawn(plugin, [plugin], env, file_actions=actions)
+    traced = libc.ptrace(PTRACE_SEIZE, pid, None, ctypes.c_void_p(PTRACE_O_TRACEEXIT)) == 0
+    hwm = None
+    while True:
+        _, status = os.waitpid(pid, 0)
+        if os.WIFEXITED(status) or os.WIFSIGNALED(status):
+            return hwm
+        if not (traced and os.WIFSTOPPED(status)):
+            continue
+        sig = os.WSTOPSIG(status)
+        if sig == 5 and (status >> 16) == PTRACE_EVENT_EXIT:  # SIGTRAP | event << 8
+            with open(f"/proc/{pid}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        hwm = int(line.split()[1])
+            sig = 0
+        elif sig == 5:
+            sig = 0
+        libc.ptrace(PTRACE_CONT, pid, None, ctypes.c_void_p(sig))
+
+
 def run_phase(args):
     work = args.workdir
     os.makedirs(work, exist_ok=True)
@@ -154,9 +193,16 @@ def run_phase(args):
                 t.join()
         wall[command] = time.perf_counter() - start
 
+    own_hwm = []
+    for i in range(min(RSS_SAMPLES, args.n)):
+        for command in ("ADD", "DEL"):
+            kib = plugin_own_hwm(plugin, conf_path, env_for(command, i))
+            if kib is not None:
+                own_hwm.append(kib)
+
     with open(args.out, "w") as f:
         json.dump({"impl": args.impl, "mode": args.mode, "n": args.n, "plugin": plugin,
-                   "wall": wall, "errors": errors[:20], "error_count": len(errors),
+                   "wall": wall, "own_hwm": own_hwm, "errors": errors[:20], "error_count": len(errors),
                    "add": records["ADD"], "del": records["DEL"]}, f)
     print(f"bench: {args.impl:4} {args.mode:8} N={args.n}: ADD {wall['ADD']:.1f}s, "
           f"DEL {wall['DEL']:.1f}s, {len(errors)} errors", file=sys.stderr)
@@ -183,7 +229,8 @@ def summarize(run):
         "DEL throughput (pods/s)": run["n"] / run["wall"]["DEL"],
         f"ADD growth (p50 last {window} / first {window})":
             statistics.median(add[-window:]) / statistics.median(add[:window]),
-        "peak RSS (MiB)": max(r[1] for r in run["add"] + run["del"]) / 1024,
+        "peak RSS, plugin alone (MiB)": max(run["own_hwm"] or [0]) / 1024,
+        "peak RSS incl. host-local/iptables (MiB)": max(r[1] for r in run["add"] + run["del"]) / 1024,
         "errors": run["error_count"],
     }
 
