@@ -17,7 +17,7 @@ packages=(
   podman runc conmon busybox-static
   dpkg-dev                      # dpkg-source, to unpack cnitool's source package
   containernetworking-plugins   # loopback, portmap, firewall, tuning and the reference bridge
-  iproute2 iputils-ping iptables util-linux
+  iproute2 iputils-ping iptables util-linux python3
 )
 missing=()
 for p in "${packages[@]}"; do
