@@ -489,6 +489,8 @@ class Normaliser:
 
     def mac(self, mac):
         mac = mac.lower()
+        if mac == "00:00:00:00:00:00":
+            return "mac(zero)"  # loopback, or an unpinned bridge that lost its last port
         if mac in self.run.configured_macs:
             return mac
         return self.mac_label.get(mac, "mac(?)")
@@ -551,10 +553,12 @@ class Normaliser:
         for rel, desc in self.raw.get("ipam", {}).items():
             ipam[rel] = self.string(desc)
         if unordered:
-            # Which container got which IP depends on scheduling: compare names and the
-            # multiset of contents separately.
-            ipam = {"files": sorted(k + " " + v.split(" ")[1] for k, v in ipam.items()),
-                    "contents": sorted(" ".join(v.split(" ")[2:]) for v in ipam.values())}
+            # Which container got which IP depends on scheduling: keep each file's name and
+            # mode, compare the contents as a multiset.
+            contents = sorted(" ".join(v.split(" ")[2:]) for k, v in ipam.items()
+                              if "/.index/" not in k and " " in v[5:])
+            ipam = {k: " ".join(v.split(" ")[:2]) for k, v in ipam.items()}
+            ipam["<contents>"] = contents
         out["ipam"] = ipam
         return out
 
