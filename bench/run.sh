@@ -26,6 +26,7 @@ done
 
 tmp=$(mktemp -d /tmp/cnbb.XXXXXX)
 trap 'cleanup_node_netns; rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM HUP
 read -r -a modes <<<"${BENCH_MODES:-serial parallel}"
 echo "bench: N=$n, modes: ${modes[*]}; ours=$CNB_PLUGIN_DIR reference=$CNB_REF_DIR" >&2
 for mode in "${modes[@]}"; do

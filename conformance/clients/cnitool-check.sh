@@ -50,6 +50,7 @@ inside() {
     rm -rf "$netconf"
   }
   trap cleanup_inside EXIT
+  trap "exit 1" INT TERM HUP  # so the EXIT trap runs on signals too
   cp "$configs/$file" "$netconf/"
   export NETCONFPATH=$netconf CNI_PATH=$cni_path
 
@@ -58,7 +59,8 @@ inside() {
     ip netns add "$p" || die "ip netns add $p"
     cap_of[$p]=
     [[ $p == pod-a ]] && cap_of[$p]=$cap
-    out=$(CAP_ARGS=${cap_of[$p]} "$cnitool" add "$net" "/run/netns/$p") || die "cnitool add $p: $out"
+    out=$(CAP_ARGS=${cap_of[$p]} "$cnitool" add "$net" "/run/netns/$p" 2>"$netconf/stderr") ||
+      die "cnitool add $p: $out $(cat "$netconf/stderr")"
     added+=("$p")
     # Addresses from the printed result (its own cniVersion's format).
     read -r ip4 ip6 < <("$py" -c '
@@ -175,6 +177,7 @@ fi
 check_plugins_present
 [[ -x $CNB_CLIENTS_CACHE/cnitool ]] || die "no cnitool in $CNB_CLIENTS_CACHE: run setup-clients.sh"
 trap cleanup_node_netns EXIT
+trap "exit 1" INT TERM HUP  # so the EXIT trap runs on signals too
 scenarios=("$@")
 ((${#scenarios[@]})) || scenarios=("${all_scenarios[@]}")
 failed=()

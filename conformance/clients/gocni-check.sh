@@ -21,6 +21,7 @@ inside() {
     rm -rf "$confdir"
   }
   trap cleanup_inside EXIT
+  trap "exit 1" INT TERM HUP  # so the EXIT trap runs on signals too
   cp "$clients_dir/configs/10-containerd-net.conflist" "$confdir/"
   common=(-plugin-dirs "$cni_path" -conf-dir "$confdir")
 
@@ -84,6 +85,7 @@ fi
 check_plugins_present
 [[ -x $CNB_CLIENTS_CACHE/gocni-driver ]] || die "no gocni-driver in $CNB_CLIENTS_CACHE: run setup-clients.sh"
 trap cleanup_node_netns EXIT
+trap "exit 1" INT TERM HUP  # so the EXIT trap runs on signals too
 new_node_netns node
 in_sandbox "$node" bash "$clients_dir/gocni-check.sh" --inside || die "go-cni (containerd call path) failed"
 log "go-cni: pass ($cni_path)"

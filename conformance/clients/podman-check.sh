@@ -62,6 +62,7 @@ inside() {
     "${podman[@]}" network rm -f "$net" >/dev/null 2>&1 || true
   }
   trap cleanup_inside EXIT
+  trap "exit 1" INT TERM HUP  # so the EXIT trap runs on signals too
   run_opts=(--network "$net" --cgroup-parent "$cgparent"
             --ulimit nofile=20000:20000 --ulimit nproc=4096:4096 --rootfs "$dir/rootfs")
 
@@ -123,6 +124,7 @@ cleanup_outside() {
   rm -rf "$workdir"
 }
 trap cleanup_outside EXIT
+trap "exit 1" INT TERM HUP  # so the EXIT trap runs on signals too
 write_podman_config "$workdir"
 new_node_netns node
 in_sandbox "$node" bash "$clients_dir/podman-check.sh" --inside "$workdir" "$cgparent" || die "podman failed"

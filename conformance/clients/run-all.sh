@@ -16,6 +16,7 @@ check_plugins_present
 
 logdir=$(mktemp -d /tmp/cnbk-logs.XXXXXX)
 trap 'rm -rf "$logdir"' EXIT
+trap 'exit 1' INT TERM HUP
 declare -A result
 clients=(cnitool gocni podman)
 start=$SECONDS
