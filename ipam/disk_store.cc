@@ -225,9 +225,15 @@ bool DiskStore::Reserve(const Attachment& a, const IpAddr& ip, int range_index) 
   }
   ::unlink(temp.c_str());
 
-  ReplaceFile(dir_, kLastIpPrefix + std::to_string(range_index),
-              std::string(".") + kLastIpPrefix + std::to_string(range_index) + ".tmp-" + std::to_string(::getpid()),
-              ip.ToString());
+  // The marker only steers round robin: failing to write it must not fail (and so leak) a
+  // reservation that is already made.
+  try {
+    ReplaceFile(dir_, kLastIpPrefix + std::to_string(range_index),
+                std::string(".") + kLastIpPrefix + std::to_string(range_index) + ".tmp-" + std::to_string(::getpid()),
+                ip.ToString());
+  } catch (const Error& e) {
+    log::Warn("host-local: " + e.msg());
+  }
   return true;
 }
 
