@@ -25,26 +25,21 @@ class BridgeGcStatusTest : public BridgeTest {
   }
 };
 
-TEST_F(BridgeGcStatusTest, GcReleasesOnlyAttachmentsMissingFromTheValidList) {
+TEST_F(BridgeGcStatusTest, GcReleasesOnlyReservationsMissingFromTheValidList) {
   for (const std::string key : {"cni.dev/valid-attachments", "cni.dev/attachments"}) {
     SCOPED_TRACE(key);
     Pod& keep = NewPod();
     Pod& stale = NewPod();
     auto add_keep = Add(keep, MasqConf());
-    auto add_stale = Add(stale, MasqConf());
     ASSERT_PLUGIN_OK(add_keep);
-    ASSERT_PLUGIN_OK(add_stale);
+    ASSERT_PLUGIN_OK(Add(stale, MasqConf()));
 
     auto conf = MasqConf();
     conf[key] = json::array({{{"containerID", keep.id}, {"ifname", "eth0"}}});
-    auto gc = RunNoContainer("GC", conf);
-    ASSERT_PLUGIN_OK(gc);
+    ASSERT_PLUGIN_OK(RunNoContainer("GC", conf));
 
     const std::string keep_ip = WithoutPrefix(FirstAddress(add_keep.json));
     EXPECT_EQ(IpamIpFiles(data_dir(), kNet), std::vector<std::string>{keep_ip});
-    const std::string rules = NatRules(node());
-    EXPECT_NE(rules.find(MasqChainName(kNet, keep.id)), std::string::npos) << rules;
-    EXPECT_EQ(rules.find(MasqChainName(kNet, stale.id)), std::string::npos) << rules;
     EXPECT_TRUE(HasAddr(keep.name(), "eth0", FirstAddress(add_keep.json)));
     EXPECT_TRUE(Ping(keep.name(), kGateway));
 
@@ -53,6 +48,23 @@ TEST_F(BridgeGcStatusTest, GcReleasesOnlyAttachmentsMissingFromTheValidList) {
     ASSERT_PLUGIN_OK(Del(stale, MasqConf()));
     ASSERT_TRUE(IpamIpFiles(data_dir(), kNet).empty());
   }
+}
+
+TEST_F(BridgeGcStatusTest, GcRemovesMasqRulesOfStaleAttachmentsOnly) {
+  Pod& keep = NewPod();
+  Pod& stale = NewPod();
+  ASSERT_PLUGIN_OK(Add(keep, MasqConf()));
+  ASSERT_PLUGIN_OK(Add(stale, MasqConf()));
+
+  auto conf = MasqConf();
+  conf["cni.dev/valid-attachments"] = json::array({{{"containerID", keep.id}, {"ifname", "eth0"}}});
+  ASSERT_PLUGIN_OK(RunNoContainer("GC", conf));
+
+  // The iptables comment `name: "<net>" id: "<cid>"` names both, so stale rules are findable.
+  const std::string rules = NatRules(node());
+  EXPECT_NE(rules.find(MasqChainName(kNet, keep.id)), std::string::npos) << rules;
+  EXPECT_EQ(rules.find(MasqChainName(kNet, stale.id)), std::string::npos) << rules;
+  EXPECT_EQ(rules.find(stale.id), std::string::npos) << rules;
 }
 
 TEST_F(BridgeGcStatusTest, GcNeedsSpec110) {
