@@ -7,8 +7,8 @@
 # p50/p90/p99, throughput, ADD latency growth (last 100 vs first 100 pods), peak RSS and the
 # ratio ours/reference, as a markdown table. Not a test: run it on demand.
 #
-#   bench/run.sh [N]          N=200 (quick); N=1000 for the long run
-#   BENCH_MODES="serial" bench/run.sh 1000      only the serial phases
+#   bench/run.sh [N]          N=200 (quick): serial and parallel; N>=1000: the long serial run
+#   BENCH_MODES="serial parallel" bench/run.sh 1000      choose the phases
 #   CNB_PLUGIN_DIR=... CNB_REF_DIR=...          ours (default build/bin) / reference (/usr/lib/cni)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -27,7 +27,10 @@ done
 tmp=$(mktemp -d /tmp/cnbb.XXXXXX)
 trap 'cleanup_node_netns; rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM HUP
-read -r -a modes <<<"${BENCH_MODES:-serial parallel}"
+# The long run (N >= 1000) is serial unless asked otherwise: it measures growth, not concurrency.
+default_modes="serial parallel"
+((n >= 1000)) && default_modes=serial
+read -r -a modes <<<"${BENCH_MODES:-$default_modes}"
 echo "bench: N=$n, modes: ${modes[*]}; ours=$CNB_PLUGIN_DIR reference=$CNB_REF_DIR" >&2
 for mode in "${modes[@]}"; do
   for impl in ref ours; do
