@@ -4,6 +4,8 @@
 #include <sys/socket.h>
 
 #include <chrono>
+#include <cctype>
+#include <cstring>
 #include <optional>
 #include <thread>
 
@@ -97,7 +99,6 @@ nl::LinkInfo SetupBridge(nl::Socket& host, const NetConf& conf) {
   try {
     br = nl::EnsureBridge(host, {conf.bridge, conf.mtu, conf.vlan_enabled()});
   } catch (const Error& e) {
-    if (e.msg().find("already exists but is not a bridge") != std::string::npos) throw;
     throw e.Wrap("failed to create bridge " + Quote(conf.bridge));
   }
   if (conf.promisc_mode && !br.promisc()) {
@@ -108,6 +109,9 @@ nl::LinkInfo SetupBridge(nl::Socket& host, const NetConf& conf) {
     }
   }
   TrySysctl("net/ipv6/conf/" + conf.bridge + "/accept_ra", "0");
+  // Pin the bridge MAC to the one it has now, before any port joins: otherwise the kernel makes
+  // it follow the lowest port MAC as pods come and go. The reference pins it only in gateway mode.
+  nl::SetMac(host, br.ifindex, br.mac);
   return br;
 }
 
@@ -220,7 +224,8 @@ void ConfigurePod(nl::Socket& pod, const nl::Netns& pod_ns, const NetConf& conf,
   }
   for (const auto& ip : result.ips) {
     try {
-      nl::AddAddress(pod, ifindex, ip.address, !conf.enable_dad);
+      // accept_dad=0 (written above) already skips DAD; no IFA_F_NODAD, like the reference.
+      nl::AddAddress(pod, ifindex, ip.address);
     } catch (const Error& e) {
       throw e.Wrap("failed to add IP addr " + ip.address.ToString() + " to " + Quote(ifname));
     }
@@ -249,9 +254,12 @@ void ConfigurePod(nl::Socket& pod, const nl::Netns& pod_ns, const NetConf& conf,
     try {
       nl::AddRoute(pod, spec);
     } catch (const Error& e) {
-      throw e.Wrap("failed to add route '" + spec.dst.ToString() + " via " +
-                   (spec.gw ? spec.gw->ToString() : std::string("<nil>")) + " dev " + ifname + " metric " +
-                   std::to_string(spec.priority.value_or(0)) + "'");
+      // The kernel's reason alone after the route, as the reference words it.
+      std::string reason = e.sys_errno() ? std::strerror(e.sys_errno()) : e.msg();
+      if (e.sys_errno() && !reason.empty()) reason[0] = static_cast<char>(std::tolower(reason[0]));
+      throw Error(e.code(), "failed to add route '" + spec.dst.ToString() + " via " +
+                  (spec.gw ? spec.gw->ToString() : std::string("<nil>")) + " dev " + ifname + "': " + reason,
+                  e.details(), e.sys_errno());
     }
   }
 }
@@ -268,7 +276,7 @@ void EnsureGatewayAddr(nl::Socket& host, const nl::LinkInfo& br, const IpNet& gw
     }
   }
   try {
-    nl::AddAddress(host, br.ifindex, gw, !gw.is_v4());
+    nl::AddAddress(host, br.ifindex, gw);
   } catch (const Error& e) {
     if (!e.IsExists()) throw e.Wrap("could not add IP address to " + Quote(br.name));
   }
@@ -330,7 +338,7 @@ cni::Result CmdAdd(const cni::Invocation& inv) {
   nl::LinkInfo br = SetupBridge(host, conf);
   timer.Step("bridge");
   if (nl::GetLink(pod, inv.ifname)) {
-    throw InternalError("container veth name (" + Quote(inv.ifname) + ") already exists");
+    throw InternalError("container veth name provided (" + inv.ifname + ") already exists");
   }
 
   // Declared before the rollback so its undos can still use them.
@@ -356,12 +364,9 @@ cni::Result CmdAdd(const cni::Invocation& inv) {
   }
   if (conf.vlan_enabled()) SetupPortVlans(host, conf, host_veth);
   nl::SetLinkUp(host, host_veth.ifindex);
+  TrySysctl("net/ipv6/conf/" + host_veth.name + "/accept_ra", "0");
   // Pin the bridge MAC so it stops following the lowest port MAC as pods come and go (the
   // reference does this only in gateway mode).
-  if (auto fresh = nl::GetLinkByIndex(host, br.ifindex)) {
-    br = *fresh;
-    nl::SetMac(host, br.ifindex, br.mac);
-  }
 
   timer.Step("veth");
   auto cont = nl::GetLink(pod, inv.ifname);
@@ -388,7 +393,13 @@ cni::Result CmdAdd(const cni::Invocation& inv) {
 
     if (conf.is_gateway) {
       for (const auto* list : {&gws.v4, &gws.v6}) {
-        for (const auto& gw : *list) EnsureGatewayAddr(host, br, gw, conf.force_address);
+        for (const auto& gw : *list) {
+          try {
+            EnsureGatewayAddr(host, br, gw, conf.force_address);
+          } catch (const Error& e) {
+            throw e.Wrap("failed to set bridge addr");
+          }
+        }
       }
       try {
         if (!gws.v4.empty()) nl::EnsureSysctl("net/ipv4/ip_forward", "1");
@@ -504,21 +515,20 @@ void CmdCheck(const cni::Invocation& inv) {
   if (br->promisc() != conf.promisc_mode) {
     throw InternalError("Bridge interface " + conf.bridge + " configured Promisc Mode " +
                         (conf.promisc_mode ? "true" : "false") + " doesn't match current state: " +
-                        (br->promisc() ? "true" : "false"));
+                        (br->promisc() ? "true " : "false "));
   }
 
   // Container interface.
   if (!cont_if) {
-    std::string sandbox;
-    for (const auto& i : prev.interfaces)
-      if (i.name == inv.ifname) sandbox = i.sandbox;
-    throw InternalError("Sandbox in prevResult " + sandbox + " doesn't match configured netns: " + inv.netns);
+    // Like the reference, the sandbox reported is that of the matched entry: none matched.
+    throw InternalError("Sandbox in prevResult  doesn't match configured netns: " + inv.netns);
   }
   auto cont = nl::GetLink(pod, inv.ifname);
-  if (!cont) throw InternalError("CNI created interface in container " + inv.ifname + " not found");
+  if (!cont) throw InternalError("Interface name " + inv.ifname + " not found");
   if (cont->kind != "veth") throw InternalError("Error: Container interface " + inv.ifname + " not of type veth");
   if (!cont_if->mac.empty() && cont_if->mac != cont->mac) {
-    throw InternalError("Interface " + inv.ifname + " Mac doesn't match: " + cont_if->mac + " not found");
+    throw InternalError("Interface " + inv.ifname + " Mac " + cont_if->mac + " doesn't match container Mac: " +
+                        cont->mac);
   }
 
   // Host end: the veth in the result whose peer is the container interface.
@@ -567,8 +577,8 @@ void CmdCheck(const cni::Invocation& inv) {
       if (k.dst == r.dst.Network() && (!r.gw || (k.gw && *k.gw == *r.gw))) found = true;
     }
     if (!found) {
-      throw InternalError("Failed to match route " + r.dst.ToString() +
-                          (r.gw ? " via " + r.gw->ToString() : std::string()) + " in the container");
+      throw InternalError("Expected Route {Dst:" + r.dst.ToString() +
+                          " GW:" + (r.gw ? r.gw->ToString() : std::string("<nil>")) + "} not found in routing table");
     }
   }
 }

@@ -167,7 +167,7 @@ NetConf ParseNetConf(const cni::Invocation& inv) {
   }
   if (!conf.container_mac.empty()) {
     auto mac = NormalizeMac(conf.container_mac);
-    if (!mac) throw InternalError("invalid MAC address \"" + conf.container_mac + "\"");
+    if (!mac) throw InternalError("failed to make veth pair: address " + conf.container_mac + ": invalid MAC address");
     conf.container_mac = *mac;
   }
   return conf;

@@ -96,7 +96,7 @@ TEST(NetConf, Errors) {
   EXPECT_EQ(ErrorOf(head + R"("ipam":{},"ipMasqBackend":"pf"})"), "999 unknown ipmasq backend \"pf\"");
   EXPECT_EQ(ErrorOf(head + R"("ipam":{},"isGateway":"yes"})"),
             "999 failed to load netconf: field isGateway must be a boolean");
-  EXPECT_EQ(ErrorOf(head + R"("ipam":{}})", "MAC=zz"), "999 invalid MAC address \"zz\"");
+  EXPECT_EQ(ErrorOf(head + R"("ipam":{}})", "MAC=zz"), "999 failed to make veth pair: address zz: invalid MAC address");
   EXPECT_EQ(ErrorOf(head + R"("ipam":{}})", "IP=10.0.0.1"), "999 ARGS: unknown args [\"IP=10.0.0.1\"]");
   EXPECT_EQ(ErrorOf(head + R"("ipam":{}})", "IgnoreUnknown=1;IP=10.0.0.1"), "no error");
 }
