@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,13 +53,27 @@ std::vector<std::string> FindJumpRules(const std::string& listing, const std::st
 std::string IptablesSlowTeardownScript(const std::string& chain,
                                        const std::vector<std::string>& jump_rules);
 
+// A POSTROUTING jump that carries the reference comment of `network` and jumps to the chain
+// named after (network, container id): only then is it provably ours.
+struct IptablesJump {
+  std::string rule;          // without the leading "-A "
+  std::string chain;
+  std::string container_id;
+};
+std::vector<IptablesJump> FindNetworkJumps(const std::string& listing, const std::string& network);
+// Removes the given chains and the jumps to them in one transaction.
+std::string IptablesGcScript(const std::vector<IptablesJump>& stale);
+// Inverse of GoQuote for what GoQuote produces; nullopt for anything else.
+std::optional<std::string> GoUnquote(std::string_view quoted);
+
 class IptablesMasquerader : public Masquerader {
  public:
   IptablesMasquerader(Tools tools, Runner runner) : tools_(std::move(tools)), runner_(std::move(runner)) {}
   void Setup(const MasqTarget& target, const std::vector<IpNet>& ips) override;
   void Teardown(const MasqTarget& target, const std::vector<IpNet>& ips) override;
-  // The reference cannot garbage-collect iptables rules either (it has no network marker that
-  // older versions would honour); nothing is done.
+  // The reference does not garbage-collect iptables rules ("FIXME"); the jumps' comments name the
+  // network and the container, and the chain name is their hash, which is enough to find the
+  // chains of containers that are not valid any more.
   void Gc(const std::string& network, const std::vector<Attachment>& valid) override;
 
   // Whether `iptables -t nat -S POSTROUTING` works (the backend is usable here).

@@ -103,6 +103,135 @@ std::string IptablesSlowTeardownScript(const std::string& chain,
   return s;
 }
 
+namespace {
+
+// Reads one iptables-save string argument starting at `pos` (quoted with backslash escapes, or
+// a bare word); advances `pos` past it.
+std::string ReadSavedString(const std::string& line, size_t* pos) {
+  std::string out;
+  size_t i = *pos;
+  if (i < line.size() && line[i] == '"') {
+    for (++i; i < line.size() && line[i] != '"'; ++i) {
+      if (line[i] == '\\' && i + 1 < line.size()) ++i;
+      out.push_back(line[i]);
+    }
+    ++i;
+  } else {
+    for (; i < line.size() && line[i] != ' '; ++i) out.push_back(line[i]);
+  }
+  *pos = i;
+  return out;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void AppendUtf8(std::string* out, uint32_t r) {
+  if (r < 0x80) {
+    out->push_back(static_cast<char>(r));
+  } else if (r < 0x800) {
+    out->push_back(static_cast<char>(0xc0 | (r >> 6)));
+    out->push_back(static_cast<char>(0x80 | (r & 0x3f)));
+  } else {
+    out->push_back(static_cast<char>(0xe0 | (r >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((r >> 6) & 0x3f)));
+    out->push_back(static_cast<char>(0x80 | (r & 0x3f)));
+  }
+}
+
+}  // namespace
+
+std::optional<std::string> GoUnquote(std::string_view q) {
+  if (q.size() < 2 || q.front() != '"' || q.back() != '"') return std::nullopt;
+  q = q.substr(1, q.size() - 2);
+  std::string out;
+  for (size_t i = 0; i < q.size(); ++i) {
+    char c = q[i];
+    if (c == '"') return std::nullopt;
+    if (c != '\\') {
+      out.push_back(c);
+      continue;
+    }
+    if (++i >= q.size()) return std::nullopt;
+    switch (q[i]) {
+      case '"': out.push_back('"'); break;
+      case '\\': out.push_back('\\'); break;
+      case 'a': out.push_back('\a'); break;
+      case 'b': out.push_back('\b'); break;
+      case 'f': out.push_back('\f'); break;
+      case 'n': out.push_back('\n'); break;
+      case 'r': out.push_back('\r'); break;
+      case 't': out.push_back('\t'); break;
+      case 'v': out.push_back('\v'); break;
+      case 'x':
+      case 'u': {
+        size_t digits = q[i] == 'x' ? 2 : 4;
+        if (i + digits >= q.size()) return std::nullopt;
+        uint32_t v = 0;
+        for (size_t k = 1; k <= digits; ++k) {
+          int h = HexValue(q[i + k]);
+          if (h < 0) return std::nullopt;
+          v = v * 16 + static_cast<uint32_t>(h);
+        }
+        i += digits;
+        if (digits == 2) {
+          out.push_back(static_cast<char>(v));
+        } else {
+          AppendUtf8(&out, v);
+        }
+        break;
+      }
+      default:
+        return std::nullopt;
+    }
+  }
+  return out;
+}
+
+std::vector<IptablesJump> FindNetworkJumps(const std::string& listing, const std::string& network) {
+  std::vector<IptablesJump> out;
+  const std::string comment_prefix = "name: " + GoQuote(network) + " id: ";
+  size_t start = 0;
+  while (start < listing.size()) {
+    size_t end = listing.find('\n', start);
+    if (end == std::string::npos) end = listing.size();
+    std::string line = listing.substr(start, end - start);
+    start = end + 1;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (!line.starts_with("-A POSTROUTING ")) continue;
+    size_t jump = line.rfind(" -j CNI-");
+    if (jump == std::string::npos) continue;
+    std::string chain = line.substr(jump + 4);
+    if (chain.size() != 28 || chain.find(' ') != std::string::npos) continue;
+    size_t c = line.find(" --comment ");
+    if (c == std::string::npos) continue;
+    size_t pos = c + 11;
+    std::string comment = ReadSavedString(line, &pos);
+    if (!comment.starts_with(comment_prefix)) continue;
+    auto id = GoUnquote(std::string_view(comment).substr(comment_prefix.size()));
+    if (!id || IptablesChainName(network, *id) != chain) continue;
+    out.push_back({line.substr(3), chain, *id});
+  }
+  return out;
+}
+
+std::string IptablesGcScript(const std::vector<IptablesJump>& stale) {
+  std::vector<std::string> chains;
+  for (const auto& j : stale) {
+    if (std::find(chains.begin(), chains.end(), j.chain) == chains.end()) chains.push_back(j.chain);
+  }
+  std::string s = "*nat\n";
+  for (const auto& chain : chains) s += ":" + chain + " - [0:0]\n";
+  for (const auto& j : stale) s += "-D " + j.rule + "\n";
+  for (const auto& chain : chains) s += "-X " + chain + "\n";
+  s += "COMMIT\n";
+  return s;
+}
+
 IptablesMasquerader::Family IptablesMasquerader::FamilyOf(bool v6) const {
   return v6 ? Family{true, tools_.ip6tables, tools_.ip6tables_restore}
             : Family{false, tools_.iptables, tools_.iptables_restore};
@@ -222,6 +351,33 @@ void IptablesMasquerader::Teardown(const MasqTarget& target, const std::vector<I
   if (errors.size() > 1) throw InternalError(errors[0] + "\n" + errors[1]);
 }
 
-void IptablesMasquerader::Gc(const std::string&, const std::vector<Attachment>&) {}
+void IptablesMasquerader::Gc(const std::string& network, const std::vector<Attachment>& valid) {
+  std::set<std::string> keep;
+  for (const auto& a : valid) keep.insert(a.container_id);
+  std::vector<std::string> errors;
+  for (bool v6 : {false, true}) {
+    Family f = FamilyOf(v6);
+    if (f.list_tool.empty() || f.restore_tool.empty()) continue;
+    ProcessRequest list;
+    list.argv = {f.list_tool, "-w", kLockWaitSeconds, "-t", "nat", "-S", "POSTROUTING"};
+    list.timeout = kToolTimeout;
+    ProcessResult listing = runner_(list);
+    if (listing.exit_code != 0) {
+      log::Info("skipping masquerade GC: " + Describe(list.argv, listing));
+      continue;
+    }
+    std::vector<IptablesJump> stale;
+    for (auto& j : FindNetworkJumps(listing.out, network)) {
+      if (!keep.contains(j.container_id)) stale.push_back(std::move(j));
+    }
+    if (stale.empty()) continue;
+    ProcessResult r = Restore(f, IptablesGcScript(stale));
+    if (r.exit_code != 0) {
+      errors.push_back("failed to garbage-collect masquerade chains: " +
+                       Describe({f.restore_tool, "--noflush", "-w", kLockWaitSeconds}, r));
+    }
+  }
+  if (!errors.empty()) throw InternalError(errors.size() == 1 ? errors[0] : errors[0] + "\n" + errors[1]);
+}
 
 }  // namespace cnb::bridge::masq

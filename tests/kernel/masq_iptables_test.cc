@@ -121,6 +121,22 @@ TEST_F(MasqIptablesKernelTest, AwkwardNamesRoundTrip) {
   EXPECT_EQ(Rules(), std::vector<std::string>{});
 }
 
+TEST_F(MasqIptablesKernelTest, GcRemovesInvalidContainersOfTheNetworkOnly) {
+  InNetns in(ns_);
+  MakeMasquerader("iptables")->Setup({"brnet", "keep", "eth0"}, {Net("10.88.0.2/24"), Net("fd00:88::2/64")});
+  MakeMasquerader("iptables")->Setup({"brnet", "stale", "eth0"}, {Net("10.88.0.3/24"), Net("fd00:88::3/64")});
+  MakeMasquerader("iptables")->Setup({"brnet2", "stale", "eth0"}, {Net("10.89.0.3/24")});
+  MakeTeardownMasquerader()->Gc("brnet", {{"keep", "eth1"}});
+  const std::string gone = IptablesChainName("brnet", "stale");
+  for (const char* tool : {"iptables", "ip6tables"}) {
+    std::string all = ns_.Exec({tool, "-t", "nat", "-S"});
+    EXPECT_EQ(all.find(gone), std::string::npos) << all;
+    EXPECT_NE(all.find(IptablesChainName("brnet", "keep")), std::string::npos) << all;
+  }
+  EXPECT_EQ(Rules().size(), 8u);  // keep's and brnet2's chains with their jumps
+  EXPECT_EQ(Rules("ip6tables").size(), 4u);
+}
+
 TEST_F(MasqIptablesKernelTest, AutoBackendPrefersIptables) {
   {
     InNetns in(ns_);

@@ -208,6 +208,59 @@ TEST(MasqIptablesTest, TeardownReportsFailedRemoval) {
   EXPECT_THROW(m.Teardown(kTarget, {Net("10.88.0.2/24")}), Error);
 }
 
+TEST(MasqIptablesScriptTest, GoUnquoteInvertsGoQuote) {
+  for (std::string s : {std::string(""), std::string("abc123"), std::string("a\"b\\c"),
+                        std::string("tab\tnl\n\x01\x7f"), std::string("caf\xc3\xa9"), std::string("\xc2\x85"),
+                        std::string("bad\xff")}) {
+    EXPECT_EQ(GoUnquote(GoQuote(s)), s) << GoQuote(s);
+  }
+  EXPECT_EQ(GoUnquote("abc"), std::nullopt);
+  EXPECT_EQ(GoUnquote(R"("a"b")"), std::nullopt);
+  EXPECT_EQ(GoUnquote(R"("\q")"), std::nullopt);
+  EXPECT_EQ(GoUnquote(R"("\x4")"), std::nullopt);
+}
+
+TEST(MasqIptablesScriptTest, FindNetworkJumpsOnlyTrustsMatchingHashes) {
+  const std::string keep = IptablesChainName("brnet", "keep");
+  const std::string odd = IptablesChainName("brnet", "we\"ird");
+  const std::string listing =
+      "-P POSTROUTING ACCEPT\n"
+      "-A POSTROUTING -s 10.88.0.2/32 -m comment --comment \"name: \\\"brnet\\\" id: \\\"keep\\\"\" -j " + keep + "\n" +
+      "-A POSTROUTING -s 10.88.0.3/32 -m comment --comment \"name: \\\"brnet\\\" id: \\\"we\\\\\\\"ird\\\"\" -j " + odd + "\n" +
+      // Right comment, but the chain is not the hash of it: not ours to touch.
+      "-A POSTROUTING -s 10.88.0.4/32 -m comment --comment \"name: \\\"brnet\\\" id: \\\"forged\\\"\" -j " + keep + "\n" +
+      // Another network.
+      "-A POSTROUTING -s 10.89.0.2/32 -m comment --comment \"name: \\\"brnet2\\\" id: \\\"x\\\"\" -j " +
+      IptablesChainName("brnet2", "x") + "\n" +
+      "-A POSTROUTING -m comment --comment \"CNI portfwd requiring masquerade\" -j CNI-HOSTPORT-MASQ\n";
+  auto jumps = FindNetworkJumps(listing, "brnet");
+  ASSERT_EQ(jumps.size(), 2u);
+  EXPECT_EQ(jumps[0].container_id, "keep");
+  EXPECT_EQ(jumps[0].chain, keep);
+  EXPECT_TRUE(jumps[0].rule.starts_with("POSTROUTING -s 10.88.0.2/32 "));
+  EXPECT_EQ(jumps[1].container_id, "we\"ird");
+  EXPECT_EQ(IptablesGcScript({jumps[1]}),
+            "*nat\n:" + odd + " - [0:0]\n-D " + jumps[1].rule + "\n-X " + odd + "\nCOMMIT\n");
+}
+
+TEST(MasqIptablesTest, GcRemovesChainsOfInvalidContainers) {
+  const std::string keep = IptablesChainName("brnet", "keep");
+  const std::string stale = IptablesChainName("brnet", "stale");
+  FakeRunner fake;
+  fake.Reply(0, "-A POSTROUTING -s 10.88.0.2/32 -m comment --comment \"name: \\\"brnet\\\" id: \\\"keep\\\"\" -j " +
+                    keep + "\n-A POSTROUTING -s 10.88.0.3/32 -m comment --comment \"name: \\\"brnet\\\" id: "
+                    "\\\"stale\\\"\" -j " + stale + "\n");
+  fake.Reply(0);
+  fake.Reply(0, "-P POSTROUTING ACCEPT\n");
+  IptablesMasquerader m(AllTools(), fake.AsRunner());
+  m.Gc("brnet", {{"keep", "eth0"}});
+  ASSERT_EQ(fake.calls.size(), 3u);
+  EXPECT_EQ(fake.Argv(1), "/sbin/iptables-restore --noflush -w 5");
+  EXPECT_NE(fake.calls[1].stdin_data.find("-X " + stale + "\n"), std::string::npos);
+  EXPECT_EQ(fake.calls[1].stdin_data.find(keep), std::string::npos);
+  EXPECT_EQ(fake.Argv(2), "/sbin/ip6tables -w 5 -t nat -S POSTROUTING");
+}
+
 // ---- nftables ----
 
 const char kNftListing[] = R"({"nftables": [{"metainfo": {"version": "1.0.6"}},
