@@ -158,6 +158,11 @@ ProcessResult RunProcess(const ProcessRequest& request) {
   MakePipe(&stdin_read, &stdin_write);
   MakePipe(&stdout_read, &stdout_write);
   MakePipe(&stderr_read, &stderr_write);
+  // Only our ends: O_NONBLOCK lives on the open file description, and the child's ends are the
+  // other descriptions of each pipe.
+  SetNonBlocking(stdin_write.get());
+  SetNonBlocking(stdout_read.get());
+  SetNonBlocking(stderr_read.get());
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -200,9 +205,6 @@ ProcessResult RunProcess(const ProcessRequest& request) {
   stderr_write.reset();
 
   SigpipeBlock sigpipe_block;
-  SetNonBlocking(stdin_write.get());
-  SetNonBlocking(stdout_read.get());
-  SetNonBlocking(stderr_read.get());
   if (request.stdin_data.empty()) stdin_write.reset();
 
   // A pidfd lets the same poll() notice the exit; without one (old kernels) we poll waitpid.
