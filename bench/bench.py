@@ -60,7 +60,7 @@ def create_pod_netns(directory, count):
     return paths
 
 
-def netconf(impl, datadir):
+def netconf(impl, datadir, ipmasq):
     # One /16 per implementation so the two never share a bridge, subnet or state.
     octet = 66 if impl == "ours" else 67
     return json.dumps({
@@ -69,7 +69,7 @@ def netconf(impl, datadir):
         "type": "bridge",
         "bridge": f"cnbb-{impl}",
         "isGateway": True,
-        "ipMasq": True,
+        "ipMasq": ipmasq,
         "ipam": {
             "type": "host-local",
             "dataDir": datadir,
@@ -139,7 +139,7 @@ def run_phase(args):
     pods = create_pod_netns(os.path.join(work, "netns"), args.n)
     conf_path = os.path.join(work, "netconf.json")
     with open(conf_path, "wb") as f:
-        f.write(netconf(args.impl, os.path.join(work, "ipam")))
+        f.write(netconf(args.impl, os.path.join(work, "ipam"), args.ipmasq == 1))
     plugin = None
     for d in args.cni_path.split(":"):
         if os.access(os.path.join(d, "bridge"), os.X_OK):
@@ -202,6 +202,7 @@ def run_phase(args):
 
     with open(args.out, "w") as f:
         json.dump({"impl": args.impl, "mode": args.mode, "n": args.n, "plugin": plugin,
+                   "ipmasq": args.ipmasq == 1,
                    "wall": wall, "own_hwm": own_hwm, "errors": errors[:20], "error_count": len(errors),
                    "add": records["ADD"], "del": records["DEL"]}, f)
     print(f"bench: {args.impl:4} {args.mode:8} N={args.n}: ADD {wall['ADD']:.1f}s, "
@@ -241,7 +242,8 @@ def report(files):
     by = {(r["mode"], r["impl"]): summarize(r) for r in runs}
     modes = [m for m in ("serial", "parallel") if (m, "ours") in by and (m, "ref") in by]
     n = runs[0]["n"]
-    print(f"| N={n} pods, ipMasq, host-local | " +
+    masq = "ipMasq" if runs[0].get("ipmasq", True) else "no ipMasq"
+    print(f"| N={n} pods, {masq}, host-local | " +
           " | ".join(f"ours {m} | reference {m} | ours/ref {m}" for m in modes) + " |")
     print("|---|" + "---:|---:|---:|" * len(modes))
     for key in by[(modes[0], "ours")]:
@@ -270,6 +272,7 @@ def main():
     ph.add_argument("--n", type=int, required=True)
     ph.add_argument("--workdir", required=True)
     ph.add_argument("--out", required=True)
+    ph.add_argument("--ipmasq", type=int, choices=[0, 1], default=1)
     rp = sub.add_parser("report")
     rp.add_argument("files", nargs="+")
     args = ap.parse_args()

@@ -9,6 +9,7 @@
 #
 #   bench/run.sh [N]          N=200 (quick): serial and parallel; N>=1000: the long serial run
 #   BENCH_MODES="serial parallel" bench/run.sh 1000      choose the phases
+#   BENCH_IPMASQ=0 bench/run.sh                 without ipMasq (isolates the iptables cost)
 #   CNB_PLUGIN_DIR=... CNB_REF_DIR=...          ours (default build/bin) / reference (/usr/lib/cni)
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -38,7 +39,7 @@ for mode in "${modes[@]}"; do
     [[ $impl == ours ]] && path=$cni_path
     new_node_netns node
     in_sandbox "$node" "$py" "$here/bench.py" phase --impl "$impl" --cni-path "$path" --mode "$mode" \
-      --n "$n" --workdir /run/cnbb-work --out "$tmp/$mode-$impl.json"
+      --n "$n" --workdir /run/cnbb-work --out "$tmp/$mode-$impl.json" --ipmasq "${BENCH_IPMASQ:-1}"
     cleanup_node_netns
   done
 done
