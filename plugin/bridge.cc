@@ -264,21 +264,30 @@ void ConfigurePod(nl::Socket& pod, const nl::Netns& pod_ns, const NetConf& conf,
   }
 }
 
-// Puts a gateway address on the bridge, with the reference's conflict rules.
+// Puts a gateway address on the bridge, with the reference's conflict rules. The add comes
+// first: in the steady state the address is already there and EEXIST says so at once, whereas
+// listing means dumping every address in the node (each host veth has one), which grows with
+// the number of pods. Only a newly added address is checked against the others.
 void EnsureGatewayAddr(nl::Socket& host, const nl::LinkInfo& br, const IpNet& gw, bool force) {
+  try {
+    nl::AddAddress(host, br.ifindex, gw);
+  } catch (const Error& e) {
+    if (e.IsExists()) return;
+    throw e.Wrap("could not add IP address to " + Quote(br.name));
+  }
   for (const auto& a : nl::ListAddresses(host, br.ifindex, gw.is_v4() ? AF_INET : AF_INET6)) {
-    if (a.local == gw) return;
+    if (a.local == gw) continue;
     if (gw.is_v4() || a.local.Contains(gw.addr()) || gw.Contains(a.local.addr())) {
       if (!force) {
+        try {
+          nl::DelAddress(host, br.ifindex, gw);
+        } catch (const Error& e) {
+          log::Warn("could not take back " + gw.ToString() + " from " + br.name + ": " + e.msg());
+        }
         throw InternalError(Quote(br.name) + " already has an IP address different from " + gw.ToString());
       }
       nl::DelAddress(host, br.ifindex, a.local);
     }
-  }
-  try {
-    nl::AddAddress(host, br.ifindex, gw);
-  } catch (const Error& e) {
-    if (!e.IsExists()) throw e.Wrap("could not add IP address to " + Quote(br.name));
   }
 }
 
