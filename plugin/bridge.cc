@@ -275,6 +275,7 @@ void EnsureGatewayAddr(nl::Socket& host, const nl::LinkInfo& br, const IpNet& gw
     if (e.IsExists()) return;
     throw e.Wrap("could not add IP address to " + Quote(br.name));
   }
+  bool replaced = false;
   for (const auto& a : nl::ListAddresses(host, br.ifindex, gw.is_v4() ? AF_INET : AF_INET6)) {
     if (a.local == gw) continue;
     if (gw.is_v4() || a.local.Contains(gw.addr()) || gw.Contains(a.local.addr())) {
@@ -287,6 +288,15 @@ void EnsureGatewayAddr(nl::Socket& host, const nl::LinkInfo& br, const IpNet& gw
         throw InternalError(Quote(br.name) + " already has an IP address different from " + gw.ToString());
       }
       nl::DelAddress(host, br.ifindex, a.local);
+      replaced = true;
+    }
+  }
+  if (replaced) {
+    // Ours may have been a secondary of the deleted primary, which the kernel drops with it.
+    try {
+      nl::AddAddress(host, br.ifindex, gw);
+    } catch (const Error& e) {
+      if (!e.IsExists()) throw e.Wrap("could not add IP address to " + Quote(br.name));
     }
   }
 }
