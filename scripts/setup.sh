@@ -24,6 +24,7 @@ packages=(
   build-essential cmake pkg-config git file
   libnl-3-dev libnl-route-3-dev nlohmann-json3-dev libgtest-dev
   iproute2 iptables nftables iputils-ping procps
+  python3                      # conformance/run.py (standard library only)
   containernetworking-plugins  # the reference plugins, for side-by-side runs
 )
 

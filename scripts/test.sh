@@ -49,5 +49,22 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 run_suite build-asan
 
+# Black-box checks against the shipped build: side by side with the reference plugins, then the
+# real clients (cnitool, containerd's go-cni, podman). Each counts as one test here.
+run_check() {  # <name> <command...>
+  local name=$1
+  shift
+  echo "== $name"
+  if "$@"; then
+    total_passed=$((total_passed + 1))
+  else
+    echo "test: $name FAILED"
+    total_failed=$((total_failed + 1))
+    status=1
+  fi
+}
+run_check conformance conformance/run.sh
+run_check clients conformance/clients/run-all.sh
+
 echo "${total_passed} passed, ${total_failed} failed"
 exit "$status"
