@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cni/args.h"
 #include "common/ip.h"
 #include "plugin/masq.h"
 #include "plugin/process.h"
@@ -32,9 +33,7 @@ struct Tools {
 std::string FindTool(const std::string& name);
 Tools FindTools();
 
-// Go's strconv.Quote (what %q prints) for the ASCII range; valid multi-byte UTF-8 is kept as is,
-// invalid bytes become \xNN.
-std::string GoQuote(std::string_view s);
+using cni::GoQuote;
 // How iptables-save writes a string argument and iptables-restore reads it back.
 std::string RestoreQuote(std::string_view s);
 
