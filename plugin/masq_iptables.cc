@@ -17,15 +17,6 @@ constexpr const char* kLockWaitSeconds = "5";
 
 std::string HostPrefix(const IpAddr& ip) { return ip.ToString() + "/" + std::to_string(ip.bits()); }
 
-std::string Describe(const std::vector<std::string>& argv, const ProcessResult& r) {
-  std::string cmd;
-  for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
-  std::string status = r.timed_out ? "timed out" : "exit status " + std::to_string(r.exit_code);
-  std::string err = r.err;
-  while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();
-  return "running [" + cmd + "]: " + status + ": " + err;
-}
-
 std::vector<IpNet> OfFamily(const std::vector<IpNet>& ips, bool v6) {
   std::vector<IpNet> out;
   for (const auto& ip : ips) {
@@ -278,7 +269,7 @@ void IptablesMasquerader::SetupFamily(const Family& f, const std::string& chain,
   }
   r = Restore(f, script);
   if (r.exit_code == 0) return;
-  throw InternalError("failed to set up masquerade: " + Describe({f.restore_tool, "--noflush", "-w", kLockWaitSeconds}, r));
+  throw InternalError("failed to set up masquerade: " + DescribeRun({f.restore_tool, "--noflush", "-w", kLockWaitSeconds}, r));
 }
 
 void IptablesMasquerader::Setup(const MasqTarget& target, const std::vector<IpNet>& ips) {
@@ -319,14 +310,14 @@ bool IptablesMasquerader::TeardownFamily(const Family& f, const std::string& cha
   if (listing.exit_code != 0) {
     // This iptables cannot even be read here, so it holds nothing of ours (the reference
     // likewise ignores teardown errors when iptables is not supported).
-    log::Info("skipping masquerade teardown: " + Describe(list.argv, listing));
+    log::Info("skipping masquerade teardown: " + DescribeRun(list.argv, listing));
     return false;
   }
   std::vector<std::string> jumps = FindJumpRules(listing.out, chain);
   ProcessResult r = Restore(f, IptablesSlowTeardownScript(chain, jumps));
   if (r.exit_code != 0) {
     throw InternalError("failed to remove masquerade chain " + chain + ": " +
-                        Describe({f.restore_tool, "--noflush", "-w", kLockWaitSeconds}, r));
+                        DescribeRun({f.restore_tool, "--noflush", "-w", kLockWaitSeconds}, r));
   }
   return true;
 }
@@ -363,7 +354,7 @@ void IptablesMasquerader::Gc(const std::string& network, const std::vector<Attac
     list.timeout = kToolTimeout;
     ProcessResult listing = runner_(list);
     if (listing.exit_code != 0) {
-      log::Info("skipping masquerade GC: " + Describe(list.argv, listing));
+      log::Info("skipping masquerade GC: " + DescribeRun(list.argv, listing));
       continue;
     }
     std::vector<IptablesJump> stale;
@@ -374,7 +365,7 @@ void IptablesMasquerader::Gc(const std::string& network, const std::vector<Attac
     ProcessResult r = Restore(f, IptablesGcScript(stale));
     if (r.exit_code != 0) {
       errors.push_back("failed to garbage-collect masquerade chains: " +
-                       Describe({f.restore_tool, "--noflush", "-w", kLockWaitSeconds}, r));
+                       DescribeRun({f.restore_tool, "--noflush", "-w", kLockWaitSeconds}, r));
     }
   }
   if (!errors.empty()) throw InternalError(errors.size() == 1 ? errors[0] : errors[0] + "\n" + errors[1]);

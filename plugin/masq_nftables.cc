@@ -26,15 +26,6 @@ std::string StripQuotes(const std::string& s) {
   return out;
 }
 
-std::string Describe(const std::vector<std::string>& argv, const ProcessResult& r) {
-  std::string cmd;
-  for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
-  std::string status = r.timed_out ? "timed out" : "exit status " + std::to_string(r.exit_code);
-  std::string err = r.err;
-  while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();
-  return "running [" + cmd + "]: " + status + ": " + err;
-}
-
 }  // namespace
 
 std::string NftHashForNetwork(const std::string& network) { return Sha512Hex(network).substr(0, 16); }
@@ -115,7 +106,7 @@ std::vector<NftRule> NftMasquerader::ListRules() {
   if (r.exit_code == 0) return ParseNftRules(r.out);
   // No table or chain yet: nothing of ours exists.
   if (r.err.find("No such file or directory") != std::string::npos) return {};
-  throw InternalError("failed to list nftables masquerade rules: " + Describe(req.argv, r));
+  throw InternalError("failed to list nftables masquerade rules: " + DescribeRun(req.argv, r));
 }
 
 void NftMasquerader::Apply(const std::string& script) {
@@ -125,7 +116,7 @@ void NftMasquerader::Apply(const std::string& script) {
   req.stdin_data = script;
   req.timeout = kToolTimeout;
   ProcessResult r = runner_(req);
-  if (r.exit_code != 0) throw InternalError("failed to apply nftables masquerade rules: " + Describe(req.argv, r));
+  if (r.exit_code != 0) throw InternalError("failed to apply nftables masquerade rules: " + DescribeRun(req.argv, r));
 }
 
 void NftMasquerader::Setup(const MasqTarget& target, const std::vector<IpNet>& ips) {

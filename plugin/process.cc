@@ -319,4 +319,13 @@ ProcessResult RunProcess(const ProcessRequest& request) {
   return result;
 }
 
+std::string DescribeRun(const std::vector<std::string>& argv, const ProcessResult& r) {
+  std::string cmd;
+  for (const auto& a : argv) cmd += (cmd.empty() ? "" : " ") + a;
+  std::string status = r.timed_out ? "timed out" : "exit status " + std::to_string(r.exit_code);
+  std::string err = r.err;
+  while (!err.empty() && (err.back() == '\n' || err.back() == ' ')) err.pop_back();
+  return "running [" + cmd + "]: " + status + ": " + err;
+}
+
 }  // namespace cnb::bridge

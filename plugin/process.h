@@ -26,6 +26,9 @@ struct ProcessRequest {
 // Throws cnb::Error only if the program cannot be started (ENOENT etc., errno kept).
 ProcessResult RunProcess(const ProcessRequest& request);
 
+// "running [argv...]: exit status N: <stderr>" for error messages about a failed run.
+std::string DescribeRun(const std::vector<std::string>& argv, const ProcessResult& result);
+
 // Where a program name resolves in PATH ("" if nowhere).
 std::string FindInPath(const std::string& name);
 
