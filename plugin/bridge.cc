@@ -340,9 +340,24 @@ std::vector<Attachment> ValidAttachments(const nlohmann::json& config, bool* pre
 
 }  // namespace
 
+// Keys we parse but do not apply yet: refusing them beats silently giving less protection or
+// a gateway the pods cannot reach. Only ADD refuses, so DEL can still clean up.
+void RejectUnsupported(const NetConf& conf) {
+  if (conf.mac_spoof_check) {
+    throw Error(ErrorCode::kUnsupportedField, "macspoofchk is not supported by this bridge plugin",
+                "macspoofchk: true");
+  }
+  if (conf.vlan != 0 && conf.is_gateway) {
+    throw Error(ErrorCode::kUnsupportedField,
+                "a gateway on a VLAN interface (vlan with isGateway) is not supported by this bridge plugin",
+                "vlan: " + std::to_string(conf.vlan));
+  }
+}
+
 cni::Result CmdAdd(const cni::Invocation& inv) {
   NetConf conf = ParseNetConf(inv);
   SetupLogging(conf, inv);
+  RejectUnsupported(conf);
   Timer timer("ADD");
 
   nl::Netns pod_ns = OpenNetns(inv.netns);

@@ -103,6 +103,21 @@ TEST_F(BridgeErrorTest, HairpinWithPromiscIsAnError) {
   ExpectNothingLeftFor(pod, before);
 }
 
+// Keys we parse but do not apply are refused on ADD (code 2) rather than silently ignored.
+TEST_F(BridgeErrorTest, UnappliedKeysAreRefusedAsUnsupportedFields) {
+  auto spoof = Conf();
+  spoof["macspoofchk"] = true;
+  Pod& pod = NewPod();
+  auto before = NodeVeths();
+  ExpectCniError(Add(pod, spoof), 2, "macspoofchk is not supported by this bridge plugin");
+  ExpectNothingLeftFor(pod, before);
+  auto vlan_gw = Conf();
+  vlan_gw["vlan"] = 100;
+  vlan_gw["isGateway"] = true;
+  ExpectCniError(Add(pod, vlan_gw), 2, "a gateway on a VLAN interface (vlan with isGateway) is not supported");
+  ExpectNothingLeftFor(pod, before);
+}
+
 TEST_F(BridgeErrorTest, UnknownIpamTypeFailsAndLeavesNothingBehind) {
   auto conf = Conf();
   conf["ipMasq"] = true;
