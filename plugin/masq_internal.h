@@ -90,6 +90,8 @@ class IptablesMasquerader : public Masquerader {
   // Returns false when the family's iptables is unusable (nothing of ours can exist there).
   bool TeardownFamily(const Family& f, const std::string& chain, const std::string& comment,
                       const std::vector<IpNet>& ips);
+  static std::vector<std::string> RestoreArgv(const Family& f);
+  static ProcessRequest ListPostroutingRequest(const std::string& list_tool);
   ProcessResult Restore(const Family& f, const std::string& script);
 
   Tools tools_;

@@ -228,9 +228,20 @@ IptablesMasquerader::Family IptablesMasquerader::FamilyOf(bool v6) const {
             : Family{false, tools_.iptables, tools_.iptables_restore};
 }
 
+std::vector<std::string> IptablesMasquerader::RestoreArgv(const Family& f) {
+  return {f.restore_tool, "--noflush", "-w", kLockWaitSeconds};
+}
+
+ProcessRequest IptablesMasquerader::ListPostroutingRequest(const std::string& list_tool) {
+  ProcessRequest req;
+  req.argv = {list_tool, "-w", kLockWaitSeconds, "-t", "nat", "-S", "POSTROUTING"};
+  req.timeout = kToolTimeout;
+  return req;
+}
+
 ProcessResult IptablesMasquerader::Restore(const Family& f, const std::string& script) {
   ProcessRequest req;
-  req.argv = {f.restore_tool, "--noflush", "-w", kLockWaitSeconds};
+  req.argv = RestoreArgv(f);
   req.stdin_data = script;
   req.timeout = kToolTimeout;
   return runner_(req);
@@ -238,9 +249,7 @@ ProcessResult IptablesMasquerader::Restore(const Family& f, const std::string& s
 
 bool IptablesMasquerader::Works() {
   if (tools_.iptables.empty()) return false;
-  ProcessRequest req;
-  req.argv = {tools_.iptables, "-w", kLockWaitSeconds, "-t", "nat", "-S", "POSTROUTING"};
-  req.timeout = kToolTimeout;
+  ProcessRequest req = ListPostroutingRequest(tools_.iptables);
   try {
     return runner_(req).exit_code == 0;
   } catch (const Error&) {
@@ -269,7 +278,7 @@ void IptablesMasquerader::SetupFamily(const Family& f, const std::string& chain,
   }
   r = Restore(f, script);
   if (r.exit_code == 0) return;
-  throw InternalError("failed to set up masquerade: " + DescribeRun({f.restore_tool, "--noflush", "-w", kLockWaitSeconds}, r));
+  throw InternalError("failed to set up masquerade: " + DescribeRun(RestoreArgv(f), r));
 }
 
 void IptablesMasquerader::Setup(const MasqTarget& target, const std::vector<IpNet>& ips) {
@@ -303,9 +312,7 @@ bool IptablesMasquerader::TeardownFamily(const Family& f, const std::string& cha
     if (r.exit_code == 0) return true;
     log::Debug("fast masquerade teardown of " + chain + " failed, listing POSTROUTING: " + r.err);
   }
-  ProcessRequest list;
-  list.argv = {f.list_tool, "-w", kLockWaitSeconds, "-t", "nat", "-S", "POSTROUTING"};
-  list.timeout = kToolTimeout;
+  ProcessRequest list = ListPostroutingRequest(f.list_tool);
   ProcessResult listing = runner_(list);
   if (listing.exit_code != 0) {
     // This iptables cannot even be read here, so it holds nothing of ours (the reference
@@ -317,7 +324,7 @@ bool IptablesMasquerader::TeardownFamily(const Family& f, const std::string& cha
   ProcessResult r = Restore(f, IptablesSlowTeardownScript(chain, jumps));
   if (r.exit_code != 0) {
     throw InternalError("failed to remove masquerade chain " + chain + ": " +
-                        DescribeRun({f.restore_tool, "--noflush", "-w", kLockWaitSeconds}, r));
+                        DescribeRun(RestoreArgv(f), r));
   }
   return true;
 }
@@ -349,9 +356,7 @@ void IptablesMasquerader::Gc(const std::string& network, const std::vector<Attac
   for (bool v6 : {false, true}) {
     Family f = FamilyOf(v6);
     if (f.list_tool.empty() || f.restore_tool.empty()) continue;
-    ProcessRequest list;
-    list.argv = {f.list_tool, "-w", kLockWaitSeconds, "-t", "nat", "-S", "POSTROUTING"};
-    list.timeout = kToolTimeout;
+    ProcessRequest list = ListPostroutingRequest(f.list_tool);
     ProcessResult listing = runner_(list);
     if (listing.exit_code != 0) {
       log::Info("skipping masquerade GC: " + DescribeRun(list.argv, listing));
@@ -365,7 +370,7 @@ void IptablesMasquerader::Gc(const std::string& network, const std::vector<Attac
     ProcessResult r = Restore(f, IptablesGcScript(stale));
     if (r.exit_code != 0) {
       errors.push_back("failed to garbage-collect masquerade chains: " +
-                       DescribeRun({f.restore_tool, "--noflush", "-w", kLockWaitSeconds}, r));
+                       DescribeRun(RestoreArgv(f), r));
     }
   }
   if (!errors.empty()) throw InternalError(errors.size() == 1 ? errors[0] : errors[0] + "\n" + errors[1]);
