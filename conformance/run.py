@@ -58,6 +58,12 @@ def delete_netns(name):
     subprocess.run([IP, "netns", "delete", name], capture_output=True)
 
 
+def count_veths(ns):
+    out = subprocess.run([IP, "-n", ns, "-j", "link", "show", "type", "veth"],
+                         capture_output=True, text=True).stdout
+    return len(json.loads(out)) if out.strip() else 0
+
+
 def sweep_stale_netns():
     """Deletes cnbc-<pid>-* namespaces left by a runner that was killed (its pid is gone)."""
     try:
@@ -232,8 +238,15 @@ class Run:
         kind = action["do"]
         if kind == "delete_netns":
             role = action.get("pod", "pod")
+            pod_veths = count_veths(self.pods[role])
+            node_veths = count_veths(self.node)
             delete_netns(self.pods[role])
             self.deleted_pods.add(role)
+            # The kernel destroys the netns (and the veth pairs in it) from a workqueue; wait so
+            # the next snapshot does not depend on how fast that ran for each implementation.
+            deadline = time.monotonic() + 5
+            while count_veths(self.node) > node_veths - pod_veths and time.monotonic() < deadline:
+                time.sleep(0.02)
         elif kind == "ip":
             # Always scoped with -n to one of our own namespaces.
             ns = self.ns_of(action.get("ns", "pod"))

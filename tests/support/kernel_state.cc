@@ -45,6 +45,15 @@ std::optional<nlohmann::json> Link(const std::string& ns, const std::string& ifn
   return j[0];
 }
 
+bool LinkGoneWithin(const std::string& ns, const std::string& ifname, int timeout_ms) {
+  constexpr int kStepMs = 20;
+  for (int waited = 0;; waited += kStepMs) {
+    if (!Link(ns, ifname).has_value()) return true;
+    if (waited >= timeout_ms) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(kStepMs));
+  }
+}
+
 std::vector<nlohmann::json> Links(const std::string& ns) {
   std::vector<nlohmann::json> links;
   for (auto& l : IpJson(ns, {"-d", "link", "show"})) links.push_back(l);

@@ -17,6 +17,9 @@ void Ip(const std::string& ns, const std::vector<std::string>& args);
 
 // One link with details (`ip -d link show dev`), or nullopt when it does not exist.
 std::optional<nlohmann::json> Link(const std::string& ns, const std::string& ifname);
+// Whether `ifname` is gone from `ns`, polling up to `timeout_ms`: the kernel destroys a deleted
+// netns (and the veth peers inside it) from a workqueue, after the last reference is dropped.
+bool LinkGoneWithin(const std::string& ns, const std::string& ifname, int timeout_ms = 5000);
 // Every link in the namespace, with details.
 std::vector<nlohmann::json> Links(const std::string& ns);
 // Links whose master is `bridge` (the bridge's ports).
