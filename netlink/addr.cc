@@ -40,7 +40,7 @@ std::string OnLink(int ifindex) { return " on link index " + std::to_string(ifin
 bool AddrInfo::tentative() const { return flags & IFA_F_TENTATIVE; }
 bool AddrInfo::dadfailed() const { return flags & IFA_F_DADFAILED; }
 
-void AddAddress(Socket& sock, int ifindex, const IpNet& addr, bool nodad) {
+bool TryAddAddress(Socket& sock, int ifindex, const IpNet& addr, bool nodad) {
   AddrPtr a = NewAddr(ifindex, addr);
   if (nodad && !addr.is_v4()) rtnl_addr_set_flags(a.get(), IFA_F_NODAD);
   // The kernel leaves the IPv4 broadcast unset unless asked; the Go netlink library (and so the
@@ -49,7 +49,16 @@ void AddAddress(Socket& sock, int ifindex, const IpNet& addr, bool nodad) {
     auto brd = internal::ToNlAddr(addr.LastAddr(), addr.prefix());
     rtnl_addr_set_broadcast(a.get(), brd.get());
   }
-  Check(rtnl_addr_add(sock.raw(), a.get(), NLM_F_EXCL), "failed to add address " + addr.ToString() + OnLink(ifindex));
+  return internal::CheckTolerating(rtnl_addr_add(sock.raw(), a.get(), NLM_F_EXCL),
+                                   "failed to add address " + addr.ToString() + OnLink(ifindex), EEXIST) == 0;
+}
+
+void AddAddress(Socket& sock, int ifindex, const IpNet& addr, bool nodad) {
+  if (!TryAddAddress(sock, ifindex, addr, nodad)) {
+    throw Error(ErrorCode::kInternal,
+                "failed to add address " + addr.ToString() + OnLink(ifindex) + ": " + internal::ErrnoText(EEXIST),
+                {}, EEXIST);
+  }
 }
 
 void DelAddress(Socket& sock, int ifindex, const IpNet& addr) {

@@ -21,6 +21,8 @@ struct AddrInfo {
 
 // RTM_NEWADDR. `nodad` sets IFA_F_NODAD (IPv6). EEXIST throws with IsExists().
 void AddAddress(Socket& sock, int ifindex, const IpNet& addr, bool nodad = false);
+// AddAddress that returns false instead of throwing when the link already has the address.
+bool TryAddAddress(Socket& sock, int ifindex, const IpNet& addr, bool nodad = false);
 void DelAddress(Socket& sock, int ifindex, const IpNet& addr);
 // family: AF_INET, AF_INET6 or 0 for both.
 std::vector<AddrInfo> ListAddresses(Socket& sock, int ifindex, int family = 0);

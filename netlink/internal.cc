@@ -97,6 +97,19 @@ void Check(int rc, std::string_view what) {
   last_kernel_errno = 0;
 }
 
+int CheckTolerating(int rc, std::string_view what, int tolerated) {
+  if (rc >= 0) {
+    last_kernel_errno = 0;
+    return 0;
+  }
+  int err = ErrnoFor(rc);
+  if (err == tolerated) return err;
+  std::string msg(what);
+  msg += ": ";
+  msg += ErrnoText(err);
+  throw Error(ErrorCode::kInternal, std::move(msg), {}, err);
+}
+
 NlAddrPtr ToNlAddr(const IpAddr& ip, int prefix) {
   NlAddrPtr addr(nl_addr_build(ip.is_v4() ? AF_INET : AF_INET6, ip.bytes(), ip.size()));
   if (!addr) throw InternalError("out of memory building a netlink address", ENOMEM);
@@ -123,14 +136,19 @@ std::vector<uint8_t> ToBytes(nl_msg* msg) {
   return std::vector<uint8_t>(begin, begin + hdr->nlmsg_len);
 }
 
-void SendRequest(Socket& sock, const std::vector<uint8_t>& request, std::string_view what) {
+int SendRequestTolerating(Socket& sock, const std::vector<uint8_t>& request, std::string_view what,
+                          int tolerated) {
   if (request.size() < sizeof(nlmsghdr)) throw InternalError(std::string(what) + ": empty request");
   // nlmsg_convert copies the header and payload into a fresh nl_msg that libnl can complete.
   std::vector<uint8_t> copy(request);
   MsgPtr msg(nlmsg_convert(reinterpret_cast<nlmsghdr*>(copy.data())));
   if (!msg) throw InternalError(std::string(what) + ": out of memory", ENOMEM);
   // nl_send_sync frees the message whatever happens.
-  Check(nl_send_sync(sock.raw(), msg.release()), what);
+  return CheckTolerating(nl_send_sync(sock.raw(), msg.release()), what, tolerated);
+}
+
+void SendRequest(Socket& sock, const std::vector<uint8_t>& request, std::string_view what) {
+  SendRequestTolerating(sock, request, what, 0);
 }
 
 }  // namespace cnb::nl::internal

@@ -44,6 +44,10 @@ int ErrnoFor(int nle);
 Error NlError(std::string_view what, int nle);
 // Throws NlError when rc < 0.
 void Check(int rc, std::string_view what);
+// Like Check, but returns `tolerated` (an errno) instead of throwing when the call failed with
+// it: an expected outcome such as EEXIST on the hot path costs no exception (the first throw in
+// a static binary sorts every unwind table, about a millisecond).
+int CheckTolerating(int rc, std::string_view what, int tolerated);
 
 // Go-style lower-case strerror ("file exists"), as the reference plugins print errors.
 std::string ErrnoText(int err);
@@ -54,6 +58,9 @@ IpAddr FromNlAddr(const nl_addr* addr, int family);
 
 // Sends a complete request (as built by the Build* functions) and waits for the kernel's ack.
 void SendRequest(Socket& sock, const std::vector<uint8_t>& request, std::string_view what);
+// SendRequest that returns `tolerated` instead of throwing when the kernel answers with it.
+int SendRequestTolerating(Socket& sock, const std::vector<uint8_t>& request, std::string_view what,
+                          int tolerated);
 // Copies a built nl_msg into a byte vector.
 std::vector<uint8_t> ToBytes(nl_msg* msg);
 

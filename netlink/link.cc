@@ -140,11 +140,9 @@ LinkInfo EnsureBridge(Socket& sock, const BridgeSpec& spec) {
   if (spec.name.empty() || spec.name.size() >= IFNAMSIZ) {
     throw InternalError("invalid bridge name " + Quoted(spec.name), EINVAL);
   }
-  try {
-    internal::SendRequest(sock, BuildBridgeCreateMessage(spec), "could not add " + Quoted(spec.name));
-  } catch (const Error& e) {
-    if (!e.IsExists()) throw;  // EEXIST: someone (us, earlier) made it; checked below
-  }
+  // EEXIST: someone (us, earlier) made it; its kind is checked below.
+  internal::SendRequestTolerating(sock, BuildBridgeCreateMessage(spec), "could not add " + Quoted(spec.name),
+                                  EEXIST);
   auto link = GetLink(sock, spec.name);
   if (!link) throw InternalError("failed to find bridge " + Quoted(spec.name) + " after creating it", ENODEV);
   if (link->kind != "bridge") throw InternalError(Quoted(spec.name) + " already exists but is not a bridge");

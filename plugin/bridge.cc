@@ -270,9 +270,8 @@ void ConfigurePod(nl::Socket& pod, const nl::Netns& pod_ns, const NetConf& conf,
 // the number of pods. Only a newly added address is checked against the others.
 void EnsureGatewayAddr(nl::Socket& host, const nl::LinkInfo& br, const IpNet& gw, bool force) {
   try {
-    nl::AddAddress(host, br.ifindex, gw);
+    if (!nl::TryAddAddress(host, br.ifindex, gw)) return;  // the usual case after the first pod
   } catch (const Error& e) {
-    if (e.IsExists()) return;
     throw e.Wrap("could not add IP address to " + Quote(br.name));
   }
   bool replaced = false;
@@ -294,9 +293,9 @@ void EnsureGatewayAddr(nl::Socket& host, const nl::LinkInfo& br, const IpNet& gw
   if (replaced) {
     // Ours may have been a secondary of the deleted primary, which the kernel drops with it.
     try {
-      nl::AddAddress(host, br.ifindex, gw);
+      nl::TryAddAddress(host, br.ifindex, gw);
     } catch (const Error& e) {
-      if (!e.IsExists()) throw e.Wrap("could not add IP address to " + Quote(br.name));
+      throw e.Wrap("could not add IP address to " + Quote(br.name));
     }
   }
 }

@@ -48,7 +48,7 @@ class AddrTest : public NetlinkKernelTest {
   void BothUp() {
     SetLinkUp(*host_, host_if_);
     SetLinkUp(*pod_, pod_if_);
-    for (int i = 0; i < 200 && !GetLinkByIndex(*pod_, pod_if_)->oper_up; ++i) ::usleep(10000);
+    for (int i = 0; i < 500 && !GetLinkByIndex(*pod_, pod_if_)->oper_up; ++i) ::usleep(10000);
     ASSERT_TRUE(GetLinkByIndex(*pod_, pod_if_)->oper_up);
   }
   std::string PodAddrs() { return Sh("ip -n " + pod_ns_ + " -o addr show dev eth0"); }

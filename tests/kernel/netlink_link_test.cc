@@ -147,7 +147,7 @@ TEST_F(LinkTest, OperStateFollowsBothEnds) {
   SetLinkUp(*host_, h->ifindex);
   SetLinkUp(*pod_, GetLink(*pod_, "eth0")->ifindex);
   // The carrier comes up asynchronously; give it a moment.
-  for (int i = 0; i < 100 && !GetLink(*host_, "vh0")->oper_up; ++i) ::usleep(10000);
+  for (int i = 0; i < 500 && !GetLink(*host_, "vh0")->oper_up; ++i) ::usleep(10000);
   h = GetLink(*host_, "vh0");
   EXPECT_TRUE(h->oper_up);
   EXPECT_EQ(h->operstate, "up");
