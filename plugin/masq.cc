@@ -52,6 +52,9 @@ Tools FindTools() {
   t.ip6tables = FindTool("ip6tables");
   t.ip6tables_restore = FindTool("ip6tables-restore");
   t.nft = FindTool("nft");
+  t.iptables_nft = ResolvesToIptablesNft(t.iptables) && ResolvesToIptablesNft(t.iptables_restore);
+  t.ip6tables_nft = ResolvesToIptablesNft(t.ip6tables) && ResolvesToIptablesNft(t.ip6tables_restore);
+  t.probe_nft_table = true;
   return t;
 }
 

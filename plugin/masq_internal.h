@@ -12,6 +12,7 @@
 
 #include "cni/args.h"
 #include "common/ip.h"
+#include "netlink/nftables.h"
 #include "plugin/masq.h"
 #include "plugin/process.h"
 
@@ -27,6 +28,12 @@ struct Tools {
   std::string ip6tables;
   std::string ip6tables_restore;
   std::string nft;
+  // iptables / ip6tables are iptables-nft: write their rules over netlink (see
+  // masq_iptables_nft.cc) instead of exec'ing the restore tool.
+  bool iptables_nft = false;
+  bool ip6tables_nft = false;
+  // Ask the kernel whether the nftables backend's table exists before exec'ing nft to list it.
+  bool probe_nft_table = false;
 };
 // Looks in PATH, then in the sbin directories (runtimes often exec plugins with a PATH that
 // lacks them).
@@ -83,10 +90,12 @@ class IptablesMasquerader : public Masquerader {
     bool v6;
     const std::string& list_tool;
     const std::string& restore_tool;
+    bool native;  // iptables-nft: over netlink, no exec
   };
   Family FamilyOf(bool v6) const;
   void SetupFamily(const Family& f, const std::string& chain, const std::string& comment,
                    const std::vector<IpNet>& ips);
+  void SetupFamilyNative(const std::string& chain, const std::string& comment, const std::vector<IpNet>& ips);
   // Returns false when the family's iptables is unusable (nothing of ours can exist there).
   bool TeardownFamily(const Family& f, const std::string& chain, const std::string& comment,
                       const std::vector<IpNet>& ips);
@@ -97,6 +106,23 @@ class IptablesMasquerader : public Masquerader {
   Tools tools_;
   Runner runner_;
 };
+
+// ---- iptables-nft over netlink ----
+// Whether `tool` (a path) is, through its symlinks, the nf_tables flavour of iptables.
+bool ResolvesToIptablesNft(const std::string& tool);
+// Whether iptables' comment match can hold `comment` (it refuses longer ones).
+bool XtNftCommentFits(const std::string& comment);
+// The expressions iptables-nft writes for `[!] -s|-d <net>`.
+std::vector<nl::nft::Expr> XtNftAddressMatch(bool source, const IpNet& net, bool negate);
+// IptablesSetupScript's transaction as iptables-restore on iptables-nft sends it: the chain
+// (exclusively: a leftover one fails it with EEXIST), its rules, the POSTROUTING jumps.
+nl::nft::Batch XtNftSetupBatch(const std::string& chain, const std::string& comment,
+                               const std::vector<IpNet>& ips);
+void XtNftSetup(const std::string& chain, const std::string& comment, const std::vector<IpNet>& ips);
+// Deletes the POSTROUTING jumps to `chain`, then the chain; succeeds when none of it exists.
+void XtNftTeardown(bool v6, const std::string& chain);
+// Whether the nftables backend's table exists in the current netns.
+bool NftTablePresent();
 
 // ---- nftables ----
 inline constexpr std::string_view kNftTable = "cni_plugins_masquerade";
@@ -134,6 +160,8 @@ class NftMasquerader : public Masquerader {
 
  private:
   void Apply(const std::string& script);
+  // True when the kernel says our table does not exist (so listing it with nft is pointless).
+  bool NothingToList();
 
   Tools tools_;
   Runner runner_;

@@ -224,8 +224,8 @@ std::string IptablesGcScript(const std::vector<IptablesJump>& stale) {
 }
 
 IptablesMasquerader::Family IptablesMasquerader::FamilyOf(bool v6) const {
-  return v6 ? Family{true, tools_.ip6tables, tools_.ip6tables_restore}
-            : Family{false, tools_.iptables, tools_.iptables_restore};
+  return v6 ? Family{true, tools_.ip6tables, tools_.ip6tables_restore, tools_.ip6tables_nft}
+            : Family{false, tools_.iptables, tools_.iptables_restore, tools_.iptables_nft};
 }
 
 std::vector<std::string> IptablesMasquerader::RestoreArgv(const Family& f) {
@@ -265,6 +265,10 @@ void IptablesMasquerader::SetupFamily(const Family& f, const std::string& chain,
                             "-restore\": executable file not found in $PATH",
                         ENOENT);
   }
+  if (f.native && XtNftCommentFits(comment)) {
+    SetupFamilyNative(chain, comment, ips);
+    return;
+  }
   const std::string script = IptablesSetupScript(chain, comment, ips);
   ProcessResult r = Restore(f, script);
   if (r.exit_code == 0) return;
@@ -279,6 +283,24 @@ void IptablesMasquerader::SetupFamily(const Family& f, const std::string& chain,
   r = Restore(f, script);
   if (r.exit_code == 0) return;
   throw InternalError("failed to set up masquerade: " + DescribeRun(RestoreArgv(f), r));
+}
+
+void IptablesMasquerader::SetupFamilyNative(const std::string& chain, const std::string& comment,
+                                            const std::vector<IpNet>& ips) {
+  try {
+    XtNftSetup(chain, comment, ips);
+    return;
+  } catch (const Error& e) {
+    if (!e.IsExists()) throw e.Wrap("failed to set up masquerade");
+    // As on the exec path: a chain left from an earlier ADD of this container is replaced.
+    log::Info(e.msg() + "; removing leftovers of " + chain + " and retrying");
+  }
+  try {
+    XtNftTeardown(ips.front().addr().is_v6(), chain);
+    XtNftSetup(chain, comment, ips);
+  } catch (const Error& e) {
+    throw e.Wrap("failed to set up masquerade");
+  }
 }
 
 void IptablesMasquerader::Setup(const MasqTarget& target, const std::vector<IpNet>& ips) {
@@ -307,6 +329,14 @@ void IptablesMasquerader::Setup(const MasqTarget& target, const std::vector<IpNe
 bool IptablesMasquerader::TeardownFamily(const Family& f, const std::string& chain, const std::string& comment,
                                          const std::vector<IpNet>& ips) {
   if (f.restore_tool.empty() || f.list_tool.empty()) return false;
+  if (f.native) {
+    try {
+      XtNftTeardown(f.v6, chain);
+    } catch (const Error& e) {
+      throw e.Wrap("failed to remove masquerade chain " + chain);
+    }
+    return true;
+  }
   if (!ips.empty()) {
     ProcessResult r = Restore(f, IptablesFastTeardownScript(chain, comment, ips));
     if (r.exit_code == 0) return true;

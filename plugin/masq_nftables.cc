@@ -137,8 +137,18 @@ void NftMasquerader::Setup(const MasqTarget& target, const std::vector<IpNet>& i
   }
 }
 
+bool NftMasquerader::NothingToList() {
+  if (!tools_.probe_nft_table) return false;
+  try {
+    return !NftTablePresent();
+  } catch (const Error& e) {
+    log::Debug("could not probe the nftables masquerade table: " + e.msg());
+    return false;  // let nft itself tell
+  }
+}
+
 void NftMasquerader::Teardown(const MasqTarget& target, const std::vector<IpNet>&) {
-  if (tools_.nft.empty()) return;
+  if (tools_.nft.empty() || NothingToList()) return;
   const std::string prefix = NftHashForInstance(target.network, target.ifname, target.container_id);
   std::vector<NftRule> rules;
   try {
@@ -157,7 +167,7 @@ void NftMasquerader::Teardown(const MasqTarget& target, const std::vector<IpNet>
 }
 
 void NftMasquerader::Gc(const std::string& network, const std::vector<Attachment>& valid) {
-  if (tools_.nft.empty()) return;
+  if (tools_.nft.empty() || NothingToList()) return;
   std::vector<NftRule> rules;
   try {
     rules = ListRules();

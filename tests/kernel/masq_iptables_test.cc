@@ -1,9 +1,14 @@
 // The iptables backend against real iptables in throwaway namespaces: exact rules read back,
-// idempotent teardown, IPv6, and the auto backend choice.
+// idempotent teardown, IPv6, and the auto backend choice. Every case runs twice: rules written
+// over netlink (the iptables-nft path) and by exec'ing iptables-restore (the iptables-legacy path).
 #include <gtest/gtest.h>
+
+#include <regex>
 
 #include "kernel/masq_fixture.h"
 #include "plugin/masq.h"
+#include "plugin/masq_internal.h"
+#include "plugin/process.h"
 #include "support/netns.h"
 
 namespace cnb::bridge {
@@ -19,9 +24,28 @@ const MasqTarget kTarget{"brnet", "abc123", "eth0"};
 const std::string kChain = "CNI-08e088460ee8f8a377978e0a";
 const std::string kComment = R"(-m comment --comment "name: \"brnet\" id: \"abc123\"")";
 
-class MasqIptablesKernelTest : public ::testing::Test {
+// The machine's tools, with the netlink path on or off.
+masq::Tools ToolsFor(bool native) {
+  masq::Tools tools = masq::FindTools();
+  tools.iptables_nft = tools.iptables_nft && native;
+  tools.ip6tables_nft = tools.ip6tables_nft && native;
+  return tools;
+}
+
+class MasqIptablesKernelTest : public ::testing::TestWithParam<bool> {
  protected:
-  void SetUp() override { ASSERT_TRUE(test::IsRoot()) << "kernel tests need root"; }
+  void SetUp() override {
+    ASSERT_TRUE(test::IsRoot()) << "kernel tests need root";
+    if (GetParam()) {
+      // The netlink path must really run here: Debian 12's iptables is iptables-nft.
+      ASSERT_TRUE(masq::FindTools().iptables_nft) << "iptables here is not iptables-nft";
+    }
+  }
+
+  std::unique_ptr<Masquerader> Make(const std::string& backend) {
+    return masq::MakeMasquerader(backend, ToolsFor(GetParam()), RunProcess);
+  }
+  std::unique_ptr<Masquerader> MakeTeardown() { return masq::MakeTeardownMasquerader(ToolsFor(GetParam()), RunProcess); }
 
   std::vector<std::string> Rules(const char* tool = "iptables") {
     return RuleLines(ns_.Exec({tool, "-t", "nat", "-S"}));
@@ -30,10 +54,10 @@ class MasqIptablesKernelTest : public ::testing::Test {
   MasqNetns ns_;
 };
 
-TEST_F(MasqIptablesKernelTest, SetupWritesTheReferenceRules) {
+TEST_P(MasqIptablesKernelTest, SetupWritesTheReferenceRules) {
   {
     InNetns in(ns_);
-    MakeMasquerader("iptables")->Setup(kTarget, {Net("10.88.0.2/24")});
+    Make("iptables")->Setup(kTarget, {Net("10.88.0.2/24")});
   }
   EXPECT_EQ(Rules(), (std::vector<std::string>{
                          "-N " + kChain,
@@ -44,58 +68,58 @@ TEST_F(MasqIptablesKernelTest, SetupWritesTheReferenceRules) {
   EXPECT_EQ(Rules("ip6tables"), std::vector<std::string>{});
 }
 
-TEST_F(MasqIptablesKernelTest, SetupTwiceDoesNotDuplicate) {
+TEST_P(MasqIptablesKernelTest, SetupTwiceDoesNotDuplicate) {
   {
     InNetns in(ns_);
-    auto m = MakeMasquerader("iptables");
+    auto m = Make("iptables");
     m->Setup(kTarget, {Net("10.88.0.2/24")});
     m->Setup(kTarget, {Net("10.88.0.2/24")});
   }
   EXPECT_EQ(Rules().size(), 4u);
 }
 
-TEST_F(MasqIptablesKernelTest, TeardownWithAddressesLeavesNothingAndRepeats) {
+TEST_P(MasqIptablesKernelTest, TeardownWithAddressesLeavesNothingAndRepeats) {
   InNetns in(ns_);
-  MakeMasquerader("iptables")->Setup(kTarget, {Net("10.88.0.2/24")});
-  MakeTeardownMasquerader()->Teardown(kTarget, {Net("10.88.0.2/24")});
+  Make("iptables")->Setup(kTarget, {Net("10.88.0.2/24")});
+  MakeTeardown()->Teardown(kTarget, {Net("10.88.0.2/24")});
   EXPECT_EQ(Rules(), std::vector<std::string>{});
   // DEL is idempotent: nothing there is success.
-  EXPECT_NO_THROW(MakeTeardownMasquerader()->Teardown(kTarget, {Net("10.88.0.2/24")}));
-  EXPECT_NO_THROW(MakeTeardownMasquerader()->Teardown(kTarget, {}));
+  EXPECT_NO_THROW(MakeTeardown()->Teardown(kTarget, {Net("10.88.0.2/24")}));
+  EXPECT_NO_THROW(MakeTeardown()->Teardown(kTarget, {}));
   EXPECT_EQ(Rules(), std::vector<std::string>{});
 }
 
-TEST_F(MasqIptablesKernelTest, TeardownWithoutAddressesFindsTheJumps) {
+TEST_P(MasqIptablesKernelTest, TeardownWithoutAddressesFindsTheJumps) {
   InNetns in(ns_);
-  MakeMasquerader("iptables")->Setup(kTarget, {Net("10.88.0.2/24"), Net("10.99.0.7/16")});
+  Make("iptables")->Setup(kTarget, {Net("10.88.0.2/24"), Net("10.99.0.7/16")});
   ASSERT_EQ(Rules().size(), 6u);  // -N, two ACCEPTs, MASQUERADE, two jumps
-  MakeTeardownMasquerader()->Teardown(kTarget, {});
+  MakeTeardown()->Teardown(kTarget, {});
   EXPECT_EQ(Rules(), std::vector<std::string>{});
 }
 
-TEST_F(MasqIptablesKernelTest, TeardownOnlyTouchesItsOwnContainer) {
+TEST_P(MasqIptablesKernelTest, TeardownOnlyTouchesItsOwnContainer) {
   InNetns in(ns_);
-  MakeMasquerader("iptables")->Setup(kTarget, {Net("10.88.0.2/24")});
+  Make("iptables")->Setup(kTarget, {Net("10.88.0.2/24")});
   MasqTarget other{"brnet", "other", "eth0"};
-  MakeMasquerader("iptables")->Setup(other, {Net("10.88.0.3/24")});
-  MakeTeardownMasquerader()->Teardown(kTarget, {});
+  Make("iptables")->Setup(other, {Net("10.88.0.3/24")});
+  MakeTeardown()->Teardown(kTarget, {});
   auto rules = Rules();
   ASSERT_EQ(rules.size(), 4u);
   std::string other_chain = IptablesChainName("brnet", "other");
   for (const auto& r : rules) EXPECT_NE(r.find(other_chain), std::string::npos) << r;
 }
 
-TEST_F(MasqIptablesKernelTest, TeardownWithWrongAddressFallsBackToListing) {
+TEST_P(MasqIptablesKernelTest, TeardownWithWrongAddressFallsBackToListing) {
   InNetns in(ns_);
-  MakeMasquerader("iptables")->Setup(kTarget, {Net("10.88.0.2/24")});
+  Make("iptables")->Setup(kTarget, {Net("10.88.0.2/24")});
   // e.g. the address came from a stale cache: the fast path misses, the listing still finds it.
-  MakeTeardownMasquerader()->Teardown(kTarget, {Net("10.88.0.99/24")});
+  MakeTeardown()->Teardown(kTarget, {Net("10.88.0.99/24")});
   EXPECT_EQ(Rules(), std::vector<std::string>{});
 }
 
-TEST_F(MasqIptablesKernelTest, DualStack) {
+TEST_P(MasqIptablesKernelTest, DualStack) {
   InNetns in(ns_);
-  MakeMasquerader("iptables")->Setup(kTarget, {Net("10.88.0.2/24"), Net("fd00:88::2/64")});
+  Make("iptables")->Setup(kTarget, {Net("10.88.0.2/24"), Net("fd00:88::2/64")});
   EXPECT_EQ(Rules("ip6tables"), (std::vector<std::string>{
                                     "-N " + kChain,
                                     "-A POSTROUTING -s fd00:88::2/128 " + kComment + " -j " + kChain,
@@ -103,30 +127,30 @@ TEST_F(MasqIptablesKernelTest, DualStack) {
                                     "-A " + kChain + " ! -d ff00::/8 " + kComment + " -j MASQUERADE",
                                 }));
   EXPECT_EQ(Rules().size(), 4u);
-  MakeTeardownMasquerader()->Teardown(kTarget, {Net("10.88.0.2/24"), Net("fd00:88::2/64")});
+  MakeTeardown()->Teardown(kTarget, {Net("10.88.0.2/24"), Net("fd00:88::2/64")});
   EXPECT_EQ(Rules(), std::vector<std::string>{});
   EXPECT_EQ(Rules("ip6tables"), std::vector<std::string>{});
 }
 
-TEST_F(MasqIptablesKernelTest, AwkwardNamesRoundTrip) {
+TEST_P(MasqIptablesKernelTest, AwkwardNamesRoundTrip) {
   InNetns in(ns_);
   MasqTarget odd{R"(we"ird\net)", "id'with\"quotes", "eth0"};
-  MakeMasquerader("iptables")->Setup(odd, {Net("10.88.0.2/24")});
+  Make("iptables")->Setup(odd, {Net("10.88.0.2/24")});
   auto rules = Rules();
   ASSERT_EQ(rules.size(), 4u);
   // iptables-save escapes the Go-quoted comment once more.
   EXPECT_NE(rules[1].find(R"(--comment "name: \"we\\\"ird\\\\net\" id: \"id\'with\\\"quotes\"")"), std::string::npos)
       << rules[1];
-  MakeTeardownMasquerader()->Teardown(odd, {Net("10.88.0.2/24")});
+  MakeTeardown()->Teardown(odd, {Net("10.88.0.2/24")});
   EXPECT_EQ(Rules(), std::vector<std::string>{});
 }
 
-TEST_F(MasqIptablesKernelTest, GcRemovesInvalidContainersOfTheNetworkOnly) {
+TEST_P(MasqIptablesKernelTest, GcRemovesInvalidContainersOfTheNetworkOnly) {
   InNetns in(ns_);
-  MakeMasquerader("iptables")->Setup({"brnet", "keep", "eth0"}, {Net("10.88.0.2/24"), Net("fd00:88::2/64")});
-  MakeMasquerader("iptables")->Setup({"brnet", "stale", "eth0"}, {Net("10.88.0.3/24"), Net("fd00:88::3/64")});
-  MakeMasquerader("iptables")->Setup({"brnet2", "stale", "eth0"}, {Net("10.89.0.3/24")});
-  MakeTeardownMasquerader()->Gc("brnet", {{"keep", "eth1"}});
+  Make("iptables")->Setup({"brnet", "keep", "eth0"}, {Net("10.88.0.2/24"), Net("fd00:88::2/64")});
+  Make("iptables")->Setup({"brnet", "stale", "eth0"}, {Net("10.88.0.3/24"), Net("fd00:88::3/64")});
+  Make("iptables")->Setup({"brnet2", "stale", "eth0"}, {Net("10.89.0.3/24")});
+  MakeTeardown()->Gc("brnet", {{"keep", "eth1"}});
   const std::string gone = IptablesChainName("brnet", "stale");
   for (const char* tool : {"iptables", "ip6tables"}) {
     std::string all = ns_.Exec({tool, "-t", "nat", "-S"});
@@ -137,10 +161,10 @@ TEST_F(MasqIptablesKernelTest, GcRemovesInvalidContainersOfTheNetworkOnly) {
   EXPECT_EQ(Rules("ip6tables").size(), 4u);
 }
 
-TEST_F(MasqIptablesKernelTest, AutoBackendPrefersIptables) {
+TEST_P(MasqIptablesKernelTest, AutoBackendPrefersIptables) {
   {
     InNetns in(ns_);
-    auto m = MakeMasquerader("");
+    auto m = Make("");
     m->Setup(kTarget, {Net("10.88.0.2/24")});
   }
   EXPECT_EQ(Rules().size(), 4u);
@@ -148,12 +172,62 @@ TEST_F(MasqIptablesKernelTest, AutoBackendPrefersIptables) {
   EXPECT_EQ(ns_.Exec({"nft", "list", "tables"}).find("cni_plugins_masquerade"), std::string::npos);
 }
 
-TEST_F(MasqIptablesKernelTest, OtherPostroutingRulesSurvive) {
+TEST_P(MasqIptablesKernelTest, OtherPostroutingRulesSurvive) {
   ns_.Exec({"iptables", "-t", "nat", "-A", "POSTROUTING", "-s", "192.168.7.0/24", "-j", "MASQUERADE"});
   InNetns in(ns_);
-  MakeMasquerader("iptables")->Setup(kTarget, {Net("10.88.0.2/24")});
-  MakeTeardownMasquerader()->Teardown(kTarget, {});
+  Make("iptables")->Setup(kTarget, {Net("10.88.0.2/24")});
+  MakeTeardown()->Teardown(kTarget, {});
   EXPECT_EQ(Rules(), std::vector<std::string>{"-A POSTROUTING -s 192.168.7.0/24 -j MASQUERADE"});
+}
+
+TEST_P(MasqIptablesKernelTest, TheOtherPathRemovesTheRules) {
+  // A node can switch binaries or iptables flavours between ADD and DEL.
+  InNetns in(ns_);
+  Make("iptables")->Setup(kTarget, {Net("10.88.0.2/24"), Net("fd00:88::2/64")});
+  masq::MakeTeardownMasquerader(ToolsFor(!GetParam()), RunProcess)->Teardown(kTarget, {});
+  EXPECT_EQ(Rules(), std::vector<std::string>{});
+  EXPECT_EQ(Rules("ip6tables"), std::vector<std::string>{});
+}
+
+INSTANTIATE_TEST_SUITE_P(Paths, MasqIptablesKernelTest, ::testing::Values(true, false),
+                         [](const auto& info) { return info.param ? "Netlink" : "IptablesRestore"; });
+
+// nft's view of the ruleset, expression by expression, with rule handles removed.
+std::string NftBytecode(const MasqNetns& ns) {
+  std::string out = ns.Exec({"nft", "--debug=netlink", "list", "ruleset"});
+  return std::regex_replace(out, std::regex(R"(( nat [A-Za-z0-9-]+)( \d+)+\n)"), "$1\n");
+}
+
+TEST(MasqIptablesNftTest, NetlinkRulesAreByteForByteWhatIptablesRestoreWrites) {
+  ASSERT_TRUE(test::IsRoot()) << "kernel tests need root";
+  ASSERT_TRUE(masq::FindTools().iptables_nft) << "iptables here is not iptables-nft";
+  const std::vector<IpNet> ips = {Net("10.88.0.2/20"), Net("10.99.0.7/8"), Net("fd00:88::2/64"),
+                                  Net("fd00:99::7/61")};
+  MasqNetns native;
+  MasqNetns exec;
+  {
+    InNetns in(native);
+    masq::MakeMasquerader("iptables", ToolsFor(true), RunProcess)->Setup(kTarget, ips);
+  }
+  {
+    InNetns in(exec);
+    masq::MakeMasquerader("iptables", ToolsFor(false), RunProcess)->Setup(kTarget, ips);
+  }
+  const std::string ours = NftBytecode(native);
+  EXPECT_NE(ours.find("[ target name MASQUERADE rev 0 ]"), std::string::npos) << ours;
+  EXPECT_NE(ours.find("[ bitwise reg 1 = ( reg 1 & 0x00f0ffff ) ^ 0x00000000 ]"), std::string::npos) << ours;
+  EXPECT_EQ(ours, NftBytecode(exec));
+  for (const char* tool : {"iptables-save", "ip6tables-save"}) {
+    EXPECT_EQ(RuleLines(native.Exec({tool, "-t", "nat"})), RuleLines(exec.Exec({tool, "-t", "nat"})));
+  }
+}
+
+TEST(MasqIptablesNftTest, DetectsTheIptablesFlavour) {
+  ASSERT_TRUE(test::IsRoot()) << "kernel tests need root";
+  const bool nft = test::RunOrThrow({"iptables", "--version"}).find("nf_tables") != std::string::npos;
+  EXPECT_EQ(masq::FindTools().iptables_nft, nft);
+  EXPECT_FALSE(masq::ResolvesToIptablesNft("/bin/sh"));
+  EXPECT_FALSE(masq::ResolvesToIptablesNft(""));
 }
 
 }  // namespace
