@@ -1,14 +1,15 @@
 #include "cni/skel.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
-#include <iostream>
-#include <iterator>
-#include <sstream>
 
 #include "cni/args.h"
 #include "cni/version.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "common/read_all.h"
 
 namespace cnb::cni {
 namespace {
@@ -93,7 +94,7 @@ struct Outcome {
   std::string stdout_text;
 };
 
-Outcome Dispatch(const PluginFuncs& funcs, const EnvLookup& env, std::istream& in, std::ostream& err,
+Outcome Dispatch(const PluginFuncs& funcs, const EnvLookup& env, const PluginIo& io,
                  std::string* version_for_error) {
   Invocation inv;
   inv.env = env;
@@ -132,9 +133,11 @@ Outcome Dispatch(const PluginFuncs& funcs, const EnvLookup& env, std::istream& i
   if (!missing.empty()) {
     if (cmd.empty() && !funcs.about.empty()) {
       // Run by hand with no command: say who we are, like the Go plugins.
-      err << funcs.about << "\nCNI protocol versions supported: ";
-      for (size_t i = 0; i < kSupportedVersions.size(); ++i) err << (i ? ", " : "") << kSupportedVersions[i];
-      err << "\n";
+      std::string about = funcs.about + "\nCNI protocol versions supported: ";
+      for (size_t i = 0; i < kSupportedVersions.size(); ++i) {
+        about += (i ? ", " : "") + std::string(kSupportedVersions[i]);
+      }
+      io.write_stderr(about + "\n");
       return {0, ""};
     }
     std::string joined;
@@ -143,10 +146,10 @@ Outcome Dispatch(const PluginFuncs& funcs, const EnvLookup& env, std::istream& i
   }
   inv.netns_override = ParseArgBool(override_value).value_or(false);
 
+  // Read before answering VERSION too, as the Go skel does: a caller that writes the config
+  // and then waits must not get EPIPE because we answered without reading it.
+  inv.stdin_data = io.read_stdin();
   if (command && *command == Command::kVersion) return {0, VersionJson()};
-
-  inv.stdin_data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  if (in.bad()) throw Error(ErrorCode::kIo, "error reading from stdin");
   inv.config = json::parse(inv.stdin_data, nullptr, false);
   if (inv.config.is_discarded()) {
     // Say where it broke, as the Go decoder does.
@@ -265,26 +268,50 @@ std::string ErrorJson(const Error& e, const std::string& cni_version) {
   return ToOutput(j);
 }
 
-int PluginMain(const PluginFuncs& funcs, const EnvLookup& env, std::istream& in, std::ostream& out,
-               std::ostream& err) {
+namespace {
+
+void WriteAll(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // the caller went away; nothing better to do with the answer
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+}  // namespace
+
+PluginIo ProcessIo() {
+  PluginIo io;
+  io.read_stdin = [] {
+    std::string data;
+    if (int err = ReadAll(STDIN_FILENO, &data); err != 0) {
+      throw ErrnoError("error reading from stdin", err, ErrorCode::kIo);
+    }
+    return data;
+  };
+  io.write_stdout = [](std::string_view s) { WriteAll(STDOUT_FILENO, s); };
+  io.write_stderr = [](std::string_view s) { WriteAll(STDERR_FILENO, s); };
+  return io;
+}
+
+int PluginMain(const PluginFuncs& funcs, const EnvLookup& env, const PluginIo& io) {
   std::string version = std::string(kCurrentVersion);
   try {
-    Outcome o = Dispatch(funcs, env, in, err, &version);
-    out << o.stdout_text;
-    out.flush();
+    Outcome o = Dispatch(funcs, env, io, &version);
+    io.write_stdout(o.stdout_text);
     return o.status;
   } catch (const Error& e) {
     log::Error(e.msg() + (e.details().empty() ? "" : " (" + e.details() + ")"));
-    out << ErrorJson(e, version);
+    io.write_stdout(ErrorJson(e, version));
   } catch (const std::exception& e) {
     log::Error(e.what());
-    out << ErrorJson(InternalError(e.what()), version);
+    io.write_stdout(ErrorJson(InternalError(e.what()), version));
   } catch (...) {
     // The contract is one JSON document and exit 1, whatever a plugin function throws.
     log::Error("unknown exception");
-    out << ErrorJson(InternalError("unknown error"), version);
+    io.write_stdout(ErrorJson(InternalError("unknown error"), version));
   }
-  out.flush();
   return 1;
 }
 

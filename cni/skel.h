@@ -4,7 +4,7 @@
 #pragma once
 
 #include <functional>
-#include <iosfwd>
+#include <string_view>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,9 +49,18 @@ struct PluginFuncs {
   std::string about;                              // "CNI bridge plugin <version>"
 };
 
+// Where a call reads its config and writes its answer. The executables use the process's file
+// descriptors directly: iostreams would initialise every locale facet and map in over half a
+// megabyte of library code, the larger part of a plugin's memory.
+struct PluginIo {
+  std::function<std::string()> read_stdin;  // all of it; throws Error (code 5) on failure
+  std::function<void(std::string_view)> write_stdout;
+  std::function<void(std::string_view)> write_stderr;
+};
+PluginIo ProcessIo();
+
 // Runs one call. Never throws; returns the process exit status.
-int PluginMain(const PluginFuncs& funcs, const EnvLookup& env, std::istream& in, std::ostream& out,
-               std::ostream& err);
+int PluginMain(const PluginFuncs& funcs, const EnvLookup& env, const PluginIo& io);
 
 // The error document of the spec, 4-space indented.
 std::string ErrorJson(const Error& e, const std::string& cni_version);

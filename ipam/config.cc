@@ -1,12 +1,15 @@
 #include "ipam/config.h"
 
+#include <fcntl.h>
+
 #include <cerrno>
-#include <fstream>
-#include <sstream>
+#include <string_view>
 
 #include "cni/args.h"
 #include "cni/version.h"
 #include "common/error.h"
+#include "common/read_all.h"
+#include "common/unique_fd.h"
 #include "ipam/store.h"
 
 namespace cnb::ipam {
@@ -188,17 +191,36 @@ IpamConfig LoadIpamConfig(const json& netconf, std::string_view cni_args) {
   return cfg;
 }
 
+namespace {
+
+std::vector<std::string> Fields(std::string_view line) {
+  std::vector<std::string> fields;
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
+    size_t start = i;
+    while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') ++i;
+    if (i > start) fields.emplace_back(line.substr(start, i - start));
+  }
+  return fields;
+}
+
+}  // namespace
+
 cni::Dns ParseResolvConf(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw ErrnoError("open " + path, errno ? errno : ENOENT);
+  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) throw ErrnoError("open " + path, errno);
+  std::string text;
+  if (int err = ReadAll(fd.get(), &text); err != 0) throw ErrnoError("read " + path, err);
   cni::Dns dns;
-  std::string line;
-  while (std::getline(in, line)) {
-    line = TrimSpace(line);
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = TrimSpace(std::string_view(text).substr(start, end - start));
+    start = end + 1;
     if (line.empty() || line[0] == '#' || line[0] == ';') continue;
-    std::istringstream fields_in(line);
-    std::vector<std::string> fields;
-    for (std::string f; fields_in >> f;) fields.push_back(f);
+    std::vector<std::string> fields = Fields(line);
     if (fields.size() < 2) continue;
     if (fields[0] == "nameserver") {
       dns.nameservers.push_back(fields[1]);

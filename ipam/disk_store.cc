@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/read_all.h"
 
 namespace cnb::ipam {
 namespace {
@@ -37,17 +38,8 @@ std::optional<std::string> ReadFile(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd) return std::nullopt;
   std::string out;
-  char buf[512];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return std::nullopt;
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > 4096) return std::nullopt;  // no reservation or index entry is this big
-  }
+  // No reservation or index entry is anywhere near this big.
+  if (ReadAll(fd.get(), &out, 4096) != 0) return std::nullopt;
   return out;
 }
 

@@ -1,5 +1,5 @@
 // The standalone host-local IPAM plugin: a thin shell over the protocol layer.
-#include <iostream>
+#include <cstdio>
 #include <string_view>
 
 #include "cni/skel.h"
@@ -8,8 +8,8 @@
 
 int main(int argc, char** argv) {
   if (argc > 1 && (std::string_view(argv[1]) == "--version" || std::string_view(argv[1]) == "-v")) {
-    std::cout << "host-local " << cnb::cni::BuildVersion() << "\n";
+    std::printf("host-local %s\n", cnb::cni::BuildVersion().c_str());
     return 0;
   }
-  return cnb::cni::PluginMain(cnb::ipam::HostLocalFuncs(), cnb::cni::ProcessEnv(), std::cin, std::cout, std::cerr);
+  return cnb::cni::PluginMain(cnb::ipam::HostLocalFuncs(), cnb::cni::ProcessEnv(), cnb::cni::ProcessIo());
 }

@@ -6,6 +6,7 @@
 #include <cerrno>
 
 #include "common/error.h"
+#include "common/read_all.h"
 #include "common/unique_fd.h"
 #include "netlink/internal.h"
 
@@ -53,17 +54,8 @@ std::optional<std::string> ReadSysctl(const std::string& key) {
                 {}, err);
   }
   std::string out;
-  char buf[512];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof(buf));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int err = errno;
-      throw Error(ErrorCode::kInternal, "failed to read sysctl " + key + ": " + internal::ErrnoText(err),
-                  {}, err);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
+  if (int err = ReadAll(fd.get(), &out); err != 0) {
+    throw Error(ErrorCode::kInternal, "failed to read sysctl " + key + ": " + internal::ErrnoText(err), {}, err);
   }
   return Trim(std::move(out));
 }

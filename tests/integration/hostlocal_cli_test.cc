@@ -22,6 +22,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/process.h"
+
 namespace {
 
 using nlohmann::json;
@@ -35,66 +37,16 @@ struct ExecResult {
   json doc;  // stdout parsed, null when not JSON
 };
 
-// posix_spawn with exactly `env`, `input` on stdin; collects stdout and stderr.
+// Runs host-local with exactly `env` and `input` on stdin.
 ExecResult Exec(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-         const std::string& input) {
-  int in[2], out[2], err[2];
-  if (::pipe2(in, O_CLOEXEC) || ::pipe2(out, O_CLOEXEC) || ::pipe2(err, O_CLOEXEC)) return {};
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-  std::vector<std::string> argv_s = {kHostLocal};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_s;
-  for (const auto& [k, v] : env) env_s.push_back(k + "=" + v);
-  std::vector<char*> envp;
-  for (auto& e : env_s) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, kHostLocal.c_str(), &fa, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  ::close(in[0]);
-  ::close(out[1]);
-  ::close(err[1]);
+                const std::string& input) {
+  std::vector<std::string> argv = {kHostLocal};
+  argv.insert(argv.end(), args.begin(), args.end());
+  cnb::test::ProcessResult p = cnb::test::RunProcess(argv, env, input);
   ExecResult r;
-  if (rc != 0) {
-    ::close(in[1]);
-    ::close(out[0]);
-    ::close(err[0]);
-    r.err = "posix_spawn failed";
-    return r;
-  }
-  // Configs are small (well under a pipe buffer): write all, then drain both outputs.
-  if (!input.empty() && ::write(in[1], input.data(), input.size()) < 0) r.err = "write to stdin failed";
-  ::close(in[1]);
-  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-  std::string* sinks[2] = {&r.out, &r.err};
-  int open_fds = 2;
-  while (open_fds > 0) {
-    if (::poll(fds, 2, 30000) <= 0) break;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP))) continue;
-      char buf[4096];
-      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-      if (n > 0) {
-        sinks[i]->append(buf, static_cast<size_t>(n));
-      } else {
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open_fds;
-      }
-    }
-  }
-  for (auto& p : fds)
-    if (p.fd >= 0) ::close(p.fd);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.status = p.exit_code;
+  r.out = p.out;
+  r.err = p.err;
   r.doc = json::parse(r.out, nullptr, false);
   if (r.doc.is_discarded()) r.doc = nullptr;
   return r;

@@ -64,12 +64,12 @@ class SkelTest : public ::testing::Test {
       auto it = env.find(name);
       return it == env.end() ? std::string() : it->second;
     };
-    std::istringstream in(stdin_text);
-    std::ostringstream out, err;
     Outcome o;
-    o.status = PluginMain(funcs_, lookup, in, out, err);
-    o.out = out.str();
-    o.err = err.str();
+    PluginIo io;
+    io.read_stdin = [stdin_text] { return stdin_text; };
+    io.write_stdout = [&o](std::string_view s) { o.out += s; };
+    io.write_stderr = [&o](std::string_view s) { o.err += s; };
+    o.status = PluginMain(funcs_, lookup, io);
     if (!o.out.empty()) {
       // Exactly one JSON document: parse() rejects anything after it.
       o.doc = json::parse(o.out, nullptr, false);

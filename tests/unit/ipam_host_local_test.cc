@@ -221,14 +221,17 @@ struct MainRun {
   std::string raw;
 };
 MainRun RunMain(const std::map<std::string, std::string>& env, const json& conf) {
-  std::istringstream in(conf.dump());
-  std::ostringstream out, err;
+  std::string out;
+  cni::PluginIo io;
+  io.read_stdin = [text = conf.dump()] { return text; };
+  io.write_stdout = [&out](std::string_view s) { out += s; };
+  io.write_stderr = [](std::string_view) {};
   auto lookup = [env](const std::string& k) {
     auto it = env.find(k);
     return it == env.end() ? std::string() : it->second;
   };
-  int status = cni::PluginMain(HostLocalFuncs(), lookup, in, out, err);
-  return {status, json::parse(out.str(), nullptr, false), out.str()};
+  int status = cni::PluginMain(HostLocalFuncs(), lookup, io);
+  return {status, json::parse(out, nullptr, false), out};
 }
 
 TEST_F(HostLocalTest, PluginMainPrintsInTheConfigVersion) {
