@@ -49,10 +49,12 @@ fi
 
 jobs=$(nproc 2>/dev/null || echo 2)
 
-# The shipping configuration: optimised, statically linked executables in build/bin. -O2 rather
-# than CMake's -O3: GCC 12's -O3 raises a false -Wrestrict in std::string (GCC bug 105329), and
+# The shipping configuration: statically linked executables in build/bin, optimised for size:
+# a plugin runs for milliseconds and its resident memory is mostly its own code, while the time
+# goes to the kernel (-Os measured no slower per call than -O2, and a quarter smaller).
+# Not CMake's -O3: GCC 12's -O3 raises a false -Wrestrict in std::string (GCC bug 105329), and
 # warnings are errors.
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" -DCNB_STATIC=ON
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-Os -DNDEBUG" -DCNB_STATIC=ON
 cmake --build build -j"$jobs"
 
 if ((want_asan)); then
