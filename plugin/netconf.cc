@@ -78,22 +78,20 @@ void ParseTrunk(const json& j, NetConf* conf) {
 }  // namespace
 
 std::optional<std::string> NormalizeMac(const std::string& text) {
-  unsigned b[6];
-  char tail;
+  // Six hex pairs separated by ':' or '-', printed lower-case with ':'.
   if (text.size() != 17) return std::nullopt;
-  for (size_t i = 2; i < 17; i += 3)
-    if (text[i] != ':' && text[i] != '-') return std::nullopt;
-  for (size_t i = 0; i < 17; ++i)
-    if (i % 3 != 2 && !std::isxdigit(static_cast<unsigned char>(text[i]))) return std::nullopt;
-  std::string colons = text;
-  for (size_t i = 2; i < 17; i += 3) colons[i] = ':';
-  if (std::sscanf(colons.c_str(), "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-                  &tail) != 6) {
-    return std::nullopt;
+  std::string out = text;
+  for (size_t i = 0; i < 17; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (i % 3 == 2) {
+      if (c != ':' && c != '-') return std::nullopt;
+      out[i] = ':';
+    } else {
+      if (!std::isxdigit(c)) return std::nullopt;
+      out[i] = static_cast<char>(std::tolower(c));
+    }
   }
-  char out[18];
-  std::snprintf(out, sizeof out, "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
-  return std::string(out);
+  return out;
 }
 
 NetConf ParseNetConf(const cni::Invocation& inv) {
