@@ -136,6 +136,16 @@ std::vector<uint8_t> ToBytes(nl_msg* msg) {
   return std::vector<uint8_t>(begin, begin + hdr->nlmsg_len);
 }
 
+void Put(int rc) {
+  if (rc < 0) throw InternalError("netlink request too large", EMSGSIZE);
+}
+
+nlattr* Nest(nl_msg* msg, int type) {
+  nlattr* nest = nla_nest_start(msg, type | NLA_F_NESTED);
+  if (!nest) Put(-1);
+  return nest;
+}
+
 int SendRequestTolerating(Socket& sock, const std::vector<uint8_t>& request, std::string_view what,
                           int tolerated) {
   if (request.size() < sizeof(nlmsghdr)) throw InternalError(std::string(what) + ": empty request");

@@ -61,6 +61,10 @@ void SendRequest(Socket& sock, const std::vector<uint8_t>& request, std::string_
 // SendRequest that returns `tolerated` instead of throwing when the kernel answers with it.
 int SendRequestTolerating(Socket& sock, const std::vector<uint8_t>& request, std::string_view what,
                           int tolerated);
+// For message builders: throws EMSGSIZE when an nla_put/nlmsg_append failed (rc < 0).
+void Put(int rc);
+// nla_nest_start with NLA_F_NESTED set; throws EMSGSIZE when the message is full.
+nlattr* Nest(nl_msg* msg, int type);
 // Copies a built nl_msg into a byte vector.
 std::vector<uint8_t> ToBytes(nl_msg* msg);
 

@@ -21,6 +21,8 @@ namespace {
 using internal::Check;
 using internal::LinkPtr;
 using internal::MsgPtr;
+using internal::Nest;
+using internal::Put;
 
 std::string Quoted(const std::string& s) { return "\"" + s + "\""; }
 std::string IndexName(int ifindex) { return "link index " + std::to_string(ifindex); }
@@ -98,10 +100,6 @@ MsgPtr NewRequest(int type, int flags, const ifinfomsg& ifi) {
   return msg;
 }
 
-void Put(int rc) {
-  if (rc < 0) throw InternalError("netlink request too large", EMSGSIZE);
-}
-
 }  // namespace
 
 bool LinkInfo::up() const { return flags & IFF_UP; }
@@ -123,12 +121,10 @@ std::vector<uint8_t> BuildBridgeCreateMessage(const BridgeSpec& spec) {
   MsgPtr msg = NewRequest(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, ifi);
   Put(nla_put_string(msg.get(), IFLA_IFNAME, spec.name.c_str()));
   if (spec.mtu > 0) Put(nla_put_u32(msg.get(), IFLA_MTU, static_cast<uint32_t>(spec.mtu)));
-  nlattr* info = nla_nest_start(msg.get(), IFLA_LINKINFO | NLA_F_NESTED);
-  if (!info) Put(-1);
+  nlattr* info = Nest(msg.get(), IFLA_LINKINFO);
   Put(nla_put_string(msg.get(), IFLA_INFO_KIND, "bridge"));
   if (spec.vlan_filtering) {
-    nlattr* data = nla_nest_start(msg.get(), IFLA_INFO_DATA | NLA_F_NESTED);
-    if (!data) Put(-1);
+    nlattr* data = Nest(msg.get(), IFLA_INFO_DATA);
     Put(nla_put_u8(msg.get(), IFLA_BR_VLAN_FILTERING, 1));
     nla_nest_end(msg.get(), data);
   }
@@ -231,8 +227,7 @@ std::vector<uint8_t> BuildBridgePortFlagsMessage(int port_ifindex, bool hairpin,
   ifi.ifi_index = port_ifindex;
   MsgPtr msg = NewRequest(RTM_SETLINK, 0, ifi);
   // NLA_F_NESTED matters: without it the bridge reads IFLA_PROTINFO as a bare port state.
-  nlattr* protinfo = nla_nest_start(msg.get(), IFLA_PROTINFO | NLA_F_NESTED);
-  if (!protinfo) Put(-1);
+  nlattr* protinfo = Nest(msg.get(), IFLA_PROTINFO);
   // Both are written explicitly so that "false" clears a flag left over from earlier.
   Put(nla_put_u8(msg.get(), IFLA_BRPORT_MODE, hairpin ? 1 : 0));
   Put(nla_put_u8(msg.get(), IFLA_BRPORT_ISOLATED, isolated ? 1 : 0));

@@ -21,20 +21,12 @@ namespace cnb::nl::nft {
 namespace {
 
 using internal::MsgPtr;
+using internal::Nest;
+using internal::Put;
 
 // A lost answer must not hang a pod start; the kernel answers in microseconds.
 constexpr int kAnswerTimeoutMs = 10000;
 constexpr size_t kReceiveBuffer = 64 * 1024;
-
-void Put(int rc) {
-  if (rc < 0) throw InternalError("nf_tables request too large", EMSGSIZE);
-}
-
-nlattr* Nest(nl_msg* msg, int type) {
-  nlattr* nest = nla_nest_start(msg, type | NLA_F_NESTED);
-  if (!nest) Put(-1);
-  return nest;
-}
 
 void PutBe32(nl_msg* msg, int type, uint32_t v) { Put(nla_put_u32(msg, type, htonl(v))); }
 void PutBe64(nl_msg* msg, int type, uint64_t v) { Put(nla_put_u64(msg, type, htobe64(v))); }

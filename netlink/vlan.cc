@@ -17,6 +17,8 @@ namespace cnb::nl {
 namespace {
 
 using internal::MsgPtr;
+using internal::Nest;
+using internal::Put;
 
 MsgPtr NewLinkRequest(int type, int family, int ifindex) {
   MsgPtr msg(nlmsg_alloc_simple(type, NLM_F_REQUEST | NLM_F_ACK));
@@ -28,16 +30,6 @@ MsgPtr NewLinkRequest(int type, int family, int ifindex) {
     throw InternalError("netlink request too large", EMSGSIZE);
   }
   return msg;
-}
-
-void Put(int rc) {
-  if (rc < 0) throw InternalError("netlink request too large", EMSGSIZE);
-}
-
-nlattr* Nest(nl_msg* msg, int type) {
-  nlattr* nest = nla_nest_start(msg, type | NLA_F_NESTED);
-  if (!nest) Put(-1);
-  return nest;
 }
 
 std::string Index(int ifindex) { return "link index " + std::to_string(ifindex); }
