@@ -89,7 +89,9 @@ std::string SupportedVersionsQuoted() {
 
 namespace {
 // __DATE__/__TIME__ make it differ between builds of the same commit.
-__attribute__((section(".cnb_ident"), used)) const char kBuildIdent[] =
+// `retain` keeps the section through the static build's --gc-sections, which would otherwise drop
+// it from host-local, where nothing reads it.
+__attribute__((section(".cnb_ident"), used, retain)) const char kBuildIdent[] =
     "cni-bridge " CNB_VERSION " " CNB_GIT_SHA " " __DATE__ " " __TIME__;
 }  // namespace
 

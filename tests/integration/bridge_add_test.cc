@@ -144,6 +144,17 @@ TEST_F(BridgeTest, AddBuildsBridgeVethAddressRoutesAndForwarding) {
             pod.id + "\r\neth0");
 }
 
+TEST_F(BridgeTest, BuiltHostLocalRunsInProcess) {
+  // The executables of one build recognise each other by an ELF section; if the linker dropped
+  // it, every ADD would quietly exec host-local instead (as happened once with --gc-sections).
+  Pod& pod = NewPod();
+  auto conf = Conf();
+  conf["logLevel"] = "debug";
+  auto add = Add(pod, conf);
+  ASSERT_PLUGIN_OK(add);
+  EXPECT_NE(add.proc.err.find("ipam host-local in-process"), std::string::npos) << add.proc.err;
+}
+
 TEST_F(BridgeTest, NoDefaultRouteWithoutIsDefaultGatewayAndHairpinOffByDefault) {
   Pod& pod = NewPod();
   auto r = Add(pod, Conf());
