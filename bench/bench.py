@@ -4,8 +4,10 @@
   bench.py phase --impl NAME --cni-path P --mode serial|parallel --n N --workdir W --out F
       Runs inside a throwaway node netns + private mount namespace (run.sh arranges it).
       Pre-creates N pod netns (untimed), then ADDs N pods and DELs them again by calling the
-      bridge executable directly with CNI_* env, timing each call from posix_spawn to wait4
-      and taking ru_maxrss from wait4 (the plugin and the helpers it waited for).
+      bridge executable directly with CNI_* env, timing each call from posix_spawn to wait4.
+      Peak RSS is the plugin's own VmHWM at exit (see plugin_own_hwm): wait4's ru_maxrss is
+      useless here, since a child spawned from Python starts in Python's address space and
+      reports its 13 MB whatever the plugin does.
   bench.py report F...
       Prints the comparison as a markdown table.
 """
@@ -231,7 +233,6 @@ def summarize(run):
         f"ADD growth (p50 last {window} / first {window})":
             statistics.median(add[-window:]) / statistics.median(add[:window]),
         "peak RSS, plugin alone (MiB)": max(run["own_hwm"] or [0]) / 1024,
-        "peak RSS incl. host-local/iptables (MiB)": max(r[1] for r in run["add"] + run["del"]) / 1024,
         "errors": run["error_count"],
     }
 
