@@ -265,29 +265,19 @@ TEST_F(HostLocalTest, PluginMainPrintsInTheConfigVersion) {
   EXPECT_EQ(status.status, 0) << status.raw;
 }
 
-TEST_F(HostLocalTest, AddCostStaysFlatAsPodsAccumulate) {
+TEST_F(HostLocalTest, ThousandPodsThroughTheIndex) {
+  // A functional check only: whether ADD cost stays flat as pods accumulate is measured by
+  // bench/run.sh, not asserted by a timed test that a loaded machine would make flaky.
   json conf = Conf({{{{"subnet", "10.40.0.0/20"}}}});
-  using Clock = std::chrono::steady_clock;
-  auto batch = [&](int from, int n) {
-    auto t0 = Clock::now();
-    for (int i = from; i < from + n; ++i) Add(conf, "pod" + std::to_string(i));
-    return Clock::now() - t0;
-  };
-  auto early = batch(0, 100);
-  batch(100, 800);
-  auto late = batch(900, 100);
+  for (int i = 0; i < 1000; ++i) Add(conf, "pod" + std::to_string(i));
   ASSERT_EQ(IpFiles().size(), 1000u);
-  // With a per-ADD directory walk (the reference) the late batch reads ~10x more files; with
-  // the index it costs about the same. Generous bound against noisy machines.
-  EXPECT_LT(late, early * 3 + std::chrono::milliseconds(50))
-      << "early " << std::chrono::duration<double, std::milli>(early).count() << " ms, late "
-      << std::chrono::duration<double, std::milli>(late).count() << " ms";
-  // DEL through the index is likewise independent of the pod count.
-  auto t0 = Clock::now();
   for (int i = 900; i < 1000; ++i) HostLocalDel(MakeInvocation(cni::Command::kDel, conf, "pod" + std::to_string(i)));
-  auto del = Clock::now() - t0;
-  EXPECT_LT(del, early * 3 + std::chrono::milliseconds(50));
   EXPECT_EQ(IpFiles().size(), 900u);
+  // Every remaining pod is still found through the index.
+  for (int i = 0; i < 900; i += 99) {
+    EXPECT_NO_THROW(HostLocalCheck(MakeInvocation(cni::Command::kCheck, conf, "pod" + std::to_string(i)))) << i;
+  }
+  EXPECT_THROW(HostLocalCheck(MakeInvocation(cni::Command::kCheck, conf, "pod950")), Error);
 }
 
 }  // namespace
