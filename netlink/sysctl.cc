@@ -28,20 +28,25 @@ std::string Trim(std::string s) {
 
 }  // namespace
 
+namespace {
+
+[[noreturn]] void ThrowWriteError(const std::string& key, const std::string& value, int err) {
+  throw Error(ErrorCode::kInternal, "failed to write sysctl " + key + "=" + value + ": " + internal::ErrnoText(err),
+              {}, err);
+}
+
+void WriteValue(int fd, const std::string& key, const std::string& value) {
+  ssize_t n = ::pwrite(fd, value.data(), value.size(), 0);
+  if (n < 0 || static_cast<size_t>(n) != value.size()) ThrowWriteError(key, value, n < 0 ? errno : EIO);
+}
+
+}  // namespace
+
 void WriteSysctl(const std::string& key, const std::string& value) {
   std::string path = PathOf(key);
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
-  if (!fd) {
-    int err = errno;
-    throw Error(ErrorCode::kInternal,
-                "failed to write sysctl " + key + "=" + value + ": " + internal::ErrnoText(err), {}, err);
-  }
-  ssize_t n = ::write(fd.get(), value.data(), value.size());
-  if (n < 0 || static_cast<size_t>(n) != value.size()) {
-    int err = n < 0 ? errno : EIO;
-    throw Error(ErrorCode::kInternal,
-                "failed to write sysctl " + key + "=" + value + ": " + internal::ErrnoText(err), {}, err);
-  }
+  if (!fd) ThrowWriteError(key, value, errno);
+  WriteValue(fd.get(), key, value);
 }
 
 std::optional<std::string> ReadSysctl(const std::string& key) {
@@ -61,9 +66,24 @@ std::optional<std::string> ReadSysctl(const std::string& key) {
 }
 
 void EnsureSysctl(const std::string& key, const std::string& value) {
-  auto current = ReadSysctl(key);
-  if (current && *current == Trim(value)) return;
-  WriteSysctl(key, value);  // also reports a missing key properly
+  // One open for the read and the write: each /proc/sys/net path lookup costs time in
+  // proportion to the number of network namespaces on the node (one dentry per namespace for
+  // the same name is compared on the way).
+  std::string path = PathOf(key);
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+  if (!fd) {
+    // Read-only /proc/sys (some sandboxes) or a read-only key: fine if it already holds `value`.
+    auto current = ReadSysctl(key);
+    if (current && *current == Trim(value)) return;
+    WriteSysctl(key, value);  // reports the failure (or the missing key) properly
+    return;
+  }
+  std::string current;
+  if (int err = ReadAll(fd.get(), &current); err != 0) {
+    throw Error(ErrorCode::kInternal, "failed to read sysctl " + key + ": " + internal::ErrnoText(err), {}, err);
+  }
+  if (Trim(current) == Trim(value)) return;
+  WriteValue(fd.get(), key, value);
 }
 
 }  // namespace cnb::nl
