@@ -68,10 +68,11 @@ std::string IptablesFastTeardownScript(const std::string& chain, const std::stri
   return s;
 }
 
-std::vector<std::string> FindJumpRules(const std::string& listing, const std::string& chain) {
-  std::vector<std::string> out;
-  const std::string head = "-A POSTROUTING ";
-  const std::string tail = " -j " + chain;
+namespace {
+
+// The lines of an `iptables -S` listing, without trailing blanks.
+std::vector<std::string> ListingLines(const std::string& listing) {
+  std::vector<std::string> lines;
   size_t start = 0;
   while (start < listing.size()) {
     size_t end = listing.find('\n', start);
@@ -79,6 +80,18 @@ std::vector<std::string> FindJumpRules(const std::string& listing, const std::st
     std::string line = listing.substr(start, end - start);
     start = end + 1;
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
+}  // namespace
+
+std::vector<std::string> FindJumpRules(const std::string& listing, const std::string& chain) {
+  std::vector<std::string> out;
+  const std::string head = "-A POSTROUTING ";
+  const std::string tail = " -j " + chain;
+  for (const auto& line : ListingLines(listing)) {
     if (line.starts_with(head) && line.ends_with(tail)) out.push_back(line.substr(3));
   }
   return out;
@@ -186,13 +199,7 @@ std::optional<std::string> GoUnquote(std::string_view q) {
 std::vector<IptablesJump> FindNetworkJumps(const std::string& listing, const std::string& network) {
   std::vector<IptablesJump> out;
   const std::string comment_prefix = "name: " + GoQuote(network) + " id: ";
-  size_t start = 0;
-  while (start < listing.size()) {
-    size_t end = listing.find('\n', start);
-    if (end == std::string::npos) end = listing.size();
-    std::string line = listing.substr(start, end - start);
-    start = end + 1;
-    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  for (const auto& line : ListingLines(listing)) {
     if (!line.starts_with("-A POSTROUTING ")) continue;
     size_t jump = line.rfind(" -j CNI-");
     if (jump == std::string::npos) continue;
