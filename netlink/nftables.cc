@@ -402,15 +402,20 @@ void Socket::Commit(const Batch& batch) {
   if (first_errno != 0) throw ErrnoError(failed, first_errno);
 }
 
+uint32_t Socket::SendQuery(nl_msg* msg) {
+  std::vector<uint8_t> bytes = internal::ToBytes(msg);
+  const uint32_t seq = ++seq_;
+  reinterpret_cast<nlmsghdr*>(bytes.data())->nlmsg_seq = seq;
+  Send(bytes);
+  return seq;
+}
+
 bool Socket::Exists(uint16_t msg_type, uint8_t family, const std::string& table, const std::string* chain) {
   MsgPtr msg = NewMessage(NftType(msg_type), 0, family);
   // NFTA_TABLE_NAME and NFTA_CHAIN_TABLE are both attribute 1.
   PutString(msg.get(), chain ? static_cast<int>(NFTA_CHAIN_TABLE) : static_cast<int>(NFTA_TABLE_NAME), table);
   if (chain) PutString(msg.get(), NFTA_CHAIN_NAME, *chain);
-  std::vector<uint8_t> bytes = internal::ToBytes(msg.get());
-  const uint32_t seq = ++seq_;
-  reinterpret_cast<nlmsghdr*>(bytes.data())->nlmsg_seq = seq;
-  Send(bytes);
+  const uint32_t seq = SendQuery(msg.get());
   // Without NLM_F_ACK the answer is either the object or an error, never both.
   for (;;) {
     size_t len = Receive(true);
@@ -439,10 +444,7 @@ std::vector<RuleInfo> Socket::ListRules(uint8_t family, const std::string& table
   MsgPtr msg = NewMessage(NftType(NFT_MSG_GETRULE), NLM_F_DUMP, family);
   PutString(msg.get(), NFTA_RULE_TABLE, table);
   PutString(msg.get(), NFTA_RULE_CHAIN, chain);
-  std::vector<uint8_t> bytes = internal::ToBytes(msg.get());
-  const uint32_t seq = ++seq_;
-  reinterpret_cast<nlmsghdr*>(bytes.data())->nlmsg_seq = seq;
-  Send(bytes);
+  const uint32_t seq = SendQuery(msg.get());
   std::vector<RuleInfo> rules;
   for (;;) {
     size_t len = Receive(true);

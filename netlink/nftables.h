@@ -11,6 +11,8 @@
 
 #include "common/unique_fd.h"
 
+struct nl_msg;
+
 namespace cnb::nl::nft {
 
 // One expression of a rule. Registers are fixed to what iptables-nft uses: loads go to reg 1.
@@ -94,6 +96,8 @@ class Socket {
  private:
   explicit Socket(UniqueFd fd) : fd_(std::move(fd)) {}
   void Send(const std::vector<uint8_t>& bytes);
+  // Sends one GET request under a fresh sequence number and returns that number.
+  uint32_t SendQuery(nl_msg* msg);
   // Receives one datagram (one or more netlink messages) into buf_ and returns its length;
   // without `wait`, returns 0 when nothing is there yet.
   size_t Receive(bool wait);

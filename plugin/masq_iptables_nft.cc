@@ -123,8 +123,8 @@ void XtNftTeardown(bool v6, const std::string& chain) {
   const uint8_t family = FamilyOf(v6);
   nl::nft::Socket sock = nl::nft::Socket::Open();
   // A rule or chain can vanish between looking and deleting (a concurrent DEL): look again then.
+  // A missing table or chain reads as empty, and an empty batch is not sent.
   for (int attempt = 0;; ++attempt) {
-    if (!sock.TableExists(family, kNatTable)) return;
     nl::nft::Batch batch(family);
     for (const auto& rule : sock.ListRules(family, kNatTable, kPostrouting)) {
       if (rule.jump == chain) batch.DeleteRule(kNatTable, kPostrouting, rule.handle);
