@@ -16,6 +16,7 @@ import ctypes
 import json
 import os
 import queue
+import re
 import statistics
 import sys
 import threading
@@ -62,10 +63,11 @@ def create_pod_netns(directory, count):
     return paths
 
 
-def netconf(impl, datadir, ipmasq):
+def netconf(impl, datadir, ipmasq, trace_log=None):
     # One /16 per implementation so the two never share a bridge, subnet or state.
     octet = 66 if impl == "ours" else 67
-    return json.dumps({
+    extra = {"logLevel": "debug", "logFile": trace_log} if trace_log else {}
+    return json.dumps({**extra,
         "cniVersion": "1.0.0",
         "name": f"bench-{impl}",
         "type": "bridge",
@@ -141,7 +143,8 @@ def run_phase(args):
     pods = create_pod_netns(os.path.join(work, "netns"), args.n)
     conf_path = os.path.join(work, "netconf.json")
     with open(conf_path, "wb") as f:
-        f.write(netconf(args.impl, os.path.join(work, "ipam"), args.ipmasq == 1))
+        trace_log = os.path.join(work, "trace.log") if args.trace and args.impl == "ours" else None
+        f.write(netconf(args.impl, os.path.join(work, "ipam"), args.ipmasq == 1, trace_log))
     plugin = None
     for d in args.cni_path.split(":"):
         if os.access(os.path.join(d, "bridge"), os.X_OK):
@@ -206,11 +209,31 @@ def run_phase(args):
         json.dump({"impl": args.impl, "mode": args.mode, "n": args.n, "plugin": plugin,
                    "ipmasq": args.ipmasq == 1,
                    "wall": wall, "own_hwm": own_hwm, "errors": errors[:20], "error_count": len(errors),
-                   "add": records["ADD"], "del": records["DEL"]}, f)
+                   "add": records["ADD"], "del": records["DEL"],
+                   "steps": parse_trace(trace_log) if trace_log else None}, f)
     print(f"bench: {args.impl:4} {args.mode:8} N={args.n}: ADD {wall['ADD']:.1f}s, "
           f"DEL {wall['DEL']:.1f}s, {len(errors)} errors", file=sys.stderr)
     for e in errors[:5]:
         print(f"  {e}", file=sys.stderr)
+
+
+# Our ADD logs each step's offset at debug level ("ADD veth at 812us", with "id=cnbb-000042" in
+# the line's context); returns {step: [duration in ms, per pod in order]}.
+def parse_trace(path):
+    offsets = {}
+    line_re = re.compile(r"id=cnbb-(\d+).* ADD (\S+) at (\d+)us")
+    with open(path, errors="replace") as f:
+        for line in f:
+            m = line_re.search(line)
+            if m:
+                offsets.setdefault(int(m.group(1)), []).append((m.group(2), int(m.group(3))))
+    steps = {}
+    for pod in sorted(offsets):
+        prev = 0
+        for step, at in offsets[pod]:
+            steps.setdefault(step, []).append((at - prev) / 1000)
+            prev = at
+    return steps
 
 
 def pct(values, p):
@@ -238,29 +261,47 @@ def summarize(run):
 
 
 # For the ratio column: where lower is better (latency, growth, RSS) ours/ref < 1 is better.
+# A phase run for one implementation only (BENCH_IMPLS) leaves its other columns empty.
 def report(files):
     runs = [json.load(open(f)) for f in files]
     by = {(r["mode"], r["impl"]): summarize(r) for r in runs}
-    modes = [m for m in ("serial", "parallel") if (m, "ours") in by and (m, "ref") in by]
+    modes = [m for m in ("serial", "parallel") if any((m, i) in by for i in ("ours", "ref"))]
     n = runs[0]["n"]
     masq = "ipMasq" if runs[0].get("ipmasq", True) else "no ipMasq"
     print(f"| N={n} pods, {masq}, host-local | " +
           " | ".join(f"ours {m} | reference {m} | ours/ref {m}" for m in modes) + " |")
     print("|---|" + "---:|---:|---:|" * len(modes))
-    for key in by[(modes[0], "ours")]:
+    keys = next(iter(by.values())).keys()
+    for key in keys:
         cells = []
         for m in modes:
-            o, r = by[(m, "ours")][key], by[(m, "ref")][key]
-            ratio = "" if key == "errors" else (f"{o / r:.2f}" if r else "-")
+            o, r = (by[(m, i)][key] if (m, i) in by else None for i in ("ours", "ref"))
+            ratio = "" if key == "errors" or o is None or r is None else (f"{o / r:.2f}" if r else "-")
             fmt = (lambda v: f"{v}") if key == "errors" else (lambda v: f"{v:.2f}" if v < 100 else f"{v:.0f}")
-            cells += [fmt(o), fmt(r), ratio]
+            cells += ["" if o is None else fmt(o), "" if r is None else fmt(r), ratio]
         print(f"| {key} | " + " | ".join(cells) + " |")
+    for r in runs:
+        if r.get("steps"):
+            print_steps(r)
     if any(r["error_count"] for r in runs):
         for r in runs:
             for e in r["errors"][:3]:
                 print(f"error ({r['impl']} {r['mode']}): {e}", file=sys.stderr)
         return 1
     return 0
+
+
+# Where our ADD's time goes, and which steps grow with the number of pods (BENCH_TRACE=1).
+def print_steps(run):
+    steps = run["steps"]
+    window = min(100, max(1, run["n"] // 2))
+    print(f"\nours {run['mode']}, ADD steps (median ms; debug logging on, so totals run higher):")
+    print(f"| step | first {window} | last {window} | growth |")
+    print("|---|---:|---:|---:|")
+    for step, ms in steps.items():
+        first, last = statistics.median(ms[:window]), statistics.median(ms[-window:])
+        growth = f"{last / first:.2f}" if first > 0 else "-"
+        print(f"| {step} | {first:.3f} | {last:.3f} | {growth} |")
 
 
 def main():
@@ -274,6 +315,7 @@ def main():
     ph.add_argument("--workdir", required=True)
     ph.add_argument("--out", required=True)
     ph.add_argument("--ipmasq", type=int, choices=[0, 1], default=1)
+    ph.add_argument("--trace", type=int, choices=[0, 1], default=0)
     rp = sub.add_parser("report")
     rp.add_argument("files", nargs="+")
     args = ap.parse_args()

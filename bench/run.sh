@@ -11,6 +11,8 @@
 #   BENCH_MODES="serial parallel" bench/run.sh 1000      choose the phases
 #   BENCH_IPMASQ=0 bench/run.sh                 without ipMasq (isolates the iptables cost)
 #   CNB_PLUGIN_DIR=... CNB_REF_DIR=...          ours (default build/bin) / reference (/usr/lib/cni)
+#   BENCH_IMPLS=ours bench/run.sh 1000          one implementation only (no ratios)
+#   BENCH_TRACE=1 bench/run.sh 1000             also our per-step ADD timings from a debug log
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$here/../conformance/clients/lib.sh"
@@ -34,12 +36,13 @@ default_modes="serial parallel"
 read -r -a modes <<<"${BENCH_MODES:-$default_modes}"
 echo "bench: N=$n, modes: ${modes[*]}; ours=$CNB_PLUGIN_DIR reference=$CNB_REF_DIR" >&2
 for mode in "${modes[@]}"; do
-  for impl in ref ours; do
+  for impl in ${BENCH_IMPLS:-ref ours}; do
     path=$CNB_REF_DIR
     [[ $impl == ours ]] && path=$cni_path
     new_node_netns node
     in_sandbox "$node" "$py" "$here/bench.py" phase --impl "$impl" --cni-path "$path" --mode "$mode" \
-      --n "$n" --workdir /run/cnbb-work --out "$tmp/$mode-$impl.json" --ipmasq "${BENCH_IPMASQ:-1}"
+      --n "$n" --workdir /run/cnbb-work --out "$tmp/$mode-$impl.json" --ipmasq "${BENCH_IPMASQ:-1}" \
+      --trace "${BENCH_TRACE:-0}"
     cleanup_node_netns
   done
 done
