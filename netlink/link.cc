@@ -6,13 +6,18 @@
 #include <linux/if.h>
 #include <netlink/attr.h>
 #include <netlink/route/link/bridge.h>
+#include <netlink/route/link/inet.h>
 #include <netlink/route/link/veth.h>
+#include <fcntl.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 
 #include "common/error.h"
+#include "common/read_all.h"
+#include "common/unique_fd.h"
 #include "netlink/internal.h"
 
 namespace cnb::nl {
@@ -121,6 +126,11 @@ std::vector<uint8_t> BuildBridgeCreateMessage(const BridgeSpec& spec) {
   MsgPtr msg = NewRequest(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, ifi);
   Put(nla_put_string(msg.get(), IFLA_IFNAME, spec.name.c_str()));
   if (spec.mtu > 0) Put(nla_put_u32(msg.get(), IFLA_MTU, static_cast<uint32_t>(spec.mtu)));
+  if (!spec.mac.empty()) {
+    uint8_t mac[6];
+    if (!ParseMac(spec.mac, mac)) throw InternalError("invalid MAC " + Quoted(spec.mac), EINVAL);
+    Put(nla_put(msg.get(), IFLA_ADDRESS, sizeof(mac), mac));
+  }
   nlattr* info = Nest(msg.get(), IFLA_LINKINFO);
   Put(nla_put_string(msg.get(), IFLA_INFO_KIND, "bridge"));
   if (spec.vlan_filtering) {
@@ -132,13 +142,14 @@ std::vector<uint8_t> BuildBridgeCreateMessage(const BridgeSpec& spec) {
   return internal::ToBytes(msg.get());
 }
 
-LinkInfo EnsureBridge(Socket& sock, const BridgeSpec& spec) {
+LinkInfo EnsureBridge(Socket& sock, const BridgeSpec& spec, bool* created) {
   if (spec.name.empty() || spec.name.size() >= IFNAMSIZ) {
     throw InternalError("invalid bridge name " + Quoted(spec.name), EINVAL);
   }
   // EEXIST: someone (us, earlier) made it; its kind is checked below.
-  internal::SendRequestTolerating(sock, BuildBridgeCreateMessage(spec), "could not add " + Quoted(spec.name),
-                                  EEXIST);
+  int err = internal::SendRequestTolerating(sock, BuildBridgeCreateMessage(spec),
+                                            "could not add " + Quoted(spec.name), EEXIST);
+  if (created) *created = err == 0;
   auto link = GetLink(sock, spec.name);
   if (!link) throw InternalError("failed to find bridge " + Quoted(spec.name) + " after creating it", ENODEV);
   if (link->kind != "bridge") throw InternalError(Quoted(spec.name) + " already exists but is not a bridge");
@@ -173,6 +184,28 @@ void CreateVeth(Socket& sock, const VethSpec& spec) {
   if (spec.master_ifindex > 0) rtnl_link_set_master(host.get(), spec.master_ifindex);
 
   Check(rtnl_link_add(sock.raw(), host.get(), NLM_F_CREATE | NLM_F_EXCL), what);
+}
+
+std::optional<bool> MacIsPinned(const LinkInfo& link) {
+  if (link.name.empty() || link.name.find('/') != std::string::npos || link.name == "." || link.name == "..") {
+    return std::nullopt;
+  }
+  UniqueFd dir(::open(("/sys/class/net/" + link.name).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return std::nullopt;
+  auto read = [&dir](const char* file) -> std::optional<std::string> {
+    UniqueFd fd(::openat(dir.get(), file, O_RDONLY | O_CLOEXEC));
+    std::string text;
+    if (!fd || ReadAll(fd.get(), &text) != 0) return std::nullopt;
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    return text;
+  };
+  auto ifindex = read("ifindex");
+  auto address = read("address");
+  auto assign_type = read("addr_assign_type");
+  if (!ifindex || !address || !assign_type || *ifindex != std::to_string(link.ifindex) || *address != link.mac) {
+    return std::nullopt;
+  }
+  return *assign_type == "3";  // NET_ADDR_SET
 }
 
 void DeleteLink(Socket& sock, int ifindex) {
@@ -219,6 +252,15 @@ void SetPromisc(Socket& sock, int ifindex, bool on) {
                  rtnl_link_unset_flags(c, IFF_PROMISC);
                }
              });
+}
+
+void SetIpv4DevConf(Socket& sock, int ifindex, int devconf_id, uint32_t value) {
+  const std::string what = "failed to set IPv4 setting " + std::to_string(devconf_id) + "=" + std::to_string(value) +
+                           " on " + IndexName(ifindex);
+  ChangeLink(sock, ifindex, what, [&](rtnl_link* c) {
+    // IFLA_AF_SPEC{AF_INET{IFLA_INET_CONF{devconf_id: value}}}
+    Check(rtnl_link_inet_set_conf(c, static_cast<unsigned>(devconf_id), value), what);
+  });
 }
 
 std::vector<uint8_t> BuildBridgePortFlagsMessage(int port_ifindex, bool hairpin, bool isolated) {

@@ -33,10 +33,13 @@ struct BridgeSpec {
   std::string name;
   int mtu = 0;                  // 0 = kernel default; only applied at creation
   bool vlan_filtering = false;  // only applied at creation
+  std::string mac;              // optional, only applied at creation: a MAC set there is pinned
+                                // (addr_assign_type "set"), so it never follows a port's
 };
 // Creates the bridge if missing (EEXIST is fine), checks the existing link is a bridge
-// ("\"<name>\" already exists but is not a bridge"), and brings it up. Returns the fresh state.
-LinkInfo EnsureBridge(Socket& sock, const BridgeSpec& spec);
+// ("\"<name>\" already exists but is not a bridge"), and brings it up. Returns the fresh state;
+// `created` (optional) tells whether this call made it.
+LinkInfo EnsureBridge(Socket& sock, const BridgeSpec& spec, bool* created = nullptr);
 
 struct VethSpec {
   std::string host_name;   // created in the socket's namespace
@@ -49,6 +52,10 @@ struct VethSpec {
 };
 // One RTM_NEWLINK request for both ends. A name clash throws with IsExists().
 void CreateVeth(Socket& sock, const VethSpec& spec);
+// Whether the link's MAC was set explicitly (addr_assign_type 3, "set"), which netlink does not
+// report. Read from /sys/class/net and trusted only when that view shows this very link (same
+// ifindex and MAC: sysfs shows the namespace of whoever mounted it); nullopt when it cannot tell.
+std::optional<bool> MacIsPinned(const LinkInfo& link);
 
 void DeleteLink(Socket& sock, int ifindex);
 void SetLinkUp(Socket& sock, int ifindex, bool up = true);
@@ -56,13 +63,16 @@ void SetMaster(Socket& sock, int ifindex, int master_ifindex);
 void SetMtu(Socket& sock, int ifindex, int mtu);
 void SetMac(Socket& sock, int ifindex, const std::string& mac);
 void SetPromisc(Socket& sock, int ifindex, bool on);
+// Sets one per-interface IPv4 setting (IPV4_DEVCONF_*, e.g. IPV4_DEVCONF_ARP_NOTIFY, the same
+// value as net.ipv4.conf.<if>.arp_notify) over netlink, where /proc/sys would cost a path walk.
+void SetIpv4DevConf(Socket& sock, int ifindex, int devconf_id, uint32_t value);
 // Bridge port flags on a port (not the bridge): hairpin (IFLA_BRPORT_MODE) and isolation
 // (IFLA_BRPORT_ISOLATED, a raw attribute libnl 3.7 lacks).
 void SetBridgePortFlags(Socket& sock, int port_ifindex, bool hairpin, bool isolated);
 
 // Raw requests behind EnsureBridge and SetBridgePortFlags (libnl 3.7 cannot express
 // IFLA_BR_VLAN_FILTERING or IFLA_BRPORT_ISOLATED); exposed so their bytes can be unit-tested.
-// RTM_NEWLINK, NLM_F_CREATE|NLM_F_EXCL: IFLA_IFNAME, IFLA_MTU (if set),
+// RTM_NEWLINK, NLM_F_CREATE|NLM_F_EXCL: IFLA_IFNAME, IFLA_MTU (if set), IFLA_ADDRESS (if set),
 // IFLA_LINKINFO{KIND=bridge, DATA{IFLA_BR_VLAN_FILTERING} (if set)}.
 std::vector<uint8_t> BuildBridgeCreateMessage(const BridgeSpec& spec);
 // RTM_SETLINK, family AF_BRIDGE, to the port: IFLA_PROTINFO(nested){IFLA_BRPORT_MODE, IFLA_BRPORT_ISOLATED}.

@@ -1,24 +1,58 @@
 #include "netlink/sysctl.h"
 
 #include <fcntl.h>
+#include <linux/netconf.h>
+#include <linux/rtnetlink.h>
+#include <netlink/msg.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include "common/error.h"
 #include "common/read_all.h"
-#include "common/unique_fd.h"
 #include "netlink/internal.h"
 
 namespace cnb::nl {
 namespace {
 
-std::string PathOf(const std::string& key) {
-  // Keys come from config (interface names); never let one climb out of /proc/sys.
+// Keys come from config (interface names); never let one climb out of /proc/sys.
+void CheckRelative(const std::string& key) {
   if (key.empty() || key.front() == '/' || key.find("..") != std::string::npos) {
     throw InternalError("invalid sysctl key \"" + key + "\"", EINVAL);
   }
-  return "/proc/sys/" + key;
+}
+
+// A procfs instance of our own, never attached anywhere: its dentries are ours alone, so a walk
+// through its sys/net meets one dentry per namespace this process entered, not one per
+// namespace on the node (see sysctl.h), and pods' lookups leave nothing behind in the shared
+// /proc for the next plugin or tool to compare. Falls back to /proc where procfs cannot be
+// mounted (no CAP_SYS_ADMIN over the mount, seccomp filters, kernels before 5.2).
+int OpenSysRoot() {
+  const int flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+  UniqueFd fs(::fsopen("proc", FSOPEN_CLOEXEC));
+  if (fs && ::fsconfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) == 0) {
+    UniqueFd mnt(::fsmount(fs.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV));
+    if (mnt) {
+      // The directory fd keeps the detached mount alive; it goes away when the process exits.
+      int sys = ::openat(mnt.get(), "sys", flags);
+      if (sys >= 0) return sys;
+    }
+  }
+  return ::open("/proc/sys", flags);
+}
+
+// Every /proc/sys path is opened relative to this (AT_FDCWD-style failure: -1 makes the
+// openat calls fail with EBADF, reported with the key).
+int SysRoot() {
+  static const int root = OpenSysRoot();
+  return root;
+}
+
+// Keys are relative to /proc/sys.
+const std::string& PathOf(const std::string& key) {
+  CheckRelative(key);
+  return key;
 }
 
 std::string Trim(std::string s) {
@@ -26,13 +60,13 @@ std::string Trim(std::string s) {
   return s;
 }
 
-}  // namespace
-
-namespace {
-
 [[noreturn]] void ThrowWriteError(const std::string& key, const std::string& value, int err) {
   throw Error(ErrorCode::kInternal, "failed to write sysctl " + key + "=" + value + ": " + internal::ErrnoText(err),
               {}, err);
+}
+
+[[noreturn]] void ThrowReadError(const std::string& key, int err) {
+  throw Error(ErrorCode::kInternal, "failed to read sysctl " + key + ": " + internal::ErrnoText(err), {}, err);
 }
 
 void WriteValue(int fd, const std::string& key, const std::string& value) {
@@ -40,50 +74,106 @@ void WriteValue(int fd, const std::string& key, const std::string& value) {
   if (n < 0 || static_cast<size_t>(n) != value.size()) ThrowWriteError(key, value, n < 0 ? errno : EIO);
 }
 
-}  // namespace
-
-void WriteSysctl(const std::string& key, const std::string& value) {
-  std::string path = PathOf(key);
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
+// The three operations, on `path` relative to `dir`; `key` names
+// the sysctl in messages.
+void WriteAt(int dir, const std::string& path, const std::string& key, const std::string& value) {
+  UniqueFd fd(::openat(dir, path.c_str(), O_WRONLY | O_CLOEXEC));
   if (!fd) ThrowWriteError(key, value, errno);
   WriteValue(fd.get(), key, value);
 }
 
-std::optional<std::string> ReadSysctl(const std::string& key) {
-  std::string path = PathOf(key);
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+std::optional<std::string> ReadAt(int dir, const std::string& path, const std::string& key) {
+  UniqueFd fd(::openat(dir, path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
     int err = errno;
     if (err == ENOENT) return std::nullopt;
-    throw Error(ErrorCode::kInternal, "failed to read sysctl " + key + ": " + internal::ErrnoText(err),
-                {}, err);
+    ThrowReadError(key, err);
   }
   std::string out;
-  if (int err = ReadAll(fd.get(), &out); err != 0) {
-    throw Error(ErrorCode::kInternal, "failed to read sysctl " + key + ": " + internal::ErrnoText(err), {}, err);
-  }
+  if (int err = ReadAll(fd.get(), &out); err != 0) ThrowReadError(key, err);
   return Trim(std::move(out));
 }
 
-void EnsureSysctl(const std::string& key, const std::string& value) {
-  // One open for the read and the write: each /proc/sys/net path lookup costs time in
-  // proportion to the number of network namespaces on the node (one dentry per namespace for
-  // the same name is compared on the way).
-  std::string path = PathOf(key);
-  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CLOEXEC));
+// One open for the read and the write.
+void EnsureAt(int dir, const std::string& path, const std::string& key, const std::string& value) {
+  UniqueFd fd(::openat(dir, path.c_str(), O_RDWR | O_CLOEXEC));
   if (!fd) {
     // Read-only /proc/sys (some sandboxes) or a read-only key: fine if it already holds `value`.
-    auto current = ReadSysctl(key);
+    auto current = ReadAt(dir, path, key);
     if (current && *current == Trim(value)) return;
-    WriteSysctl(key, value);  // reports the failure (or the missing key) properly
+    WriteAt(dir, path, key, value);  // reports the failure (or the missing key) properly
     return;
   }
   std::string current;
-  if (int err = ReadAll(fd.get(), &current); err != 0) {
-    throw Error(ErrorCode::kInternal, "failed to read sysctl " + key + ": " + internal::ErrnoText(err), {}, err);
-  }
+  if (int err = ReadAll(fd.get(), &current); err != 0) ThrowReadError(key, err);
   if (Trim(current) == Trim(value)) return;
   WriteValue(fd.get(), key, value);
+}
+
+}  // namespace
+
+void WriteSysctl(const std::string& key, const std::string& value) { WriteAt(SysRoot(), PathOf(key), key, value); }
+
+std::optional<std::string> ReadSysctl(const std::string& key) { return ReadAt(SysRoot(), PathOf(key), key); }
+
+void EnsureSysctl(const std::string& key, const std::string& value) { EnsureAt(SysRoot(), PathOf(key), key, value); }
+
+std::optional<SysctlDir> SysctlDir::Open(const std::string& key) {
+  UniqueFd fd(::openat(SysRoot(), PathOf(key).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) {
+    int err = errno;
+    if (err == ENOENT) return std::nullopt;
+    throw Error(ErrorCode::kInternal, "failed to open sysctl directory " + key + ": " + internal::ErrnoText(err), {},
+                err);
+  }
+  return SysctlDir(key, std::move(fd));
+}
+
+void SysctlDir::Ensure(const std::string& name, const std::string& value) const {
+  CheckRelative(name);
+  EnsureAt(fd_.get(), name, key_ + "/" + name, value);
+}
+
+std::optional<std::string> SysctlDir::Read(const std::string& name) const {
+  CheckRelative(name);
+  return ReadAt(fd_.get(), name, key_ + "/" + name);
+}
+
+namespace {
+
+int OnNetconf(nl_msg* msg, void* arg) {
+  nlmsghdr* h = nlmsg_hdr(msg);
+  if (h->nlmsg_type != RTM_NEWNETCONF) return NL_SKIP;
+  nlattr* tb[NETCONFA_MAX + 1];
+  if (nlmsg_parse(h, sizeof(netconfmsg), tb, NETCONFA_MAX, nullptr) < 0 || !tb[NETCONFA_FORWARDING]) return NL_SKIP;
+  *static_cast<int*>(arg) = static_cast<int>(nla_get_s32(tb[NETCONFA_FORWARDING]));
+  return NL_OK;
+}
+
+}  // namespace
+
+bool ForwardingEnabled(Socket& sock, int family) {
+  const std::string what = std::string("failed to read ") + (family == AF_INET6 ? "IPv6" : "IPv4") + " forwarding";
+  internal::MsgPtr msg(nlmsg_alloc_simple(RTM_GETNETCONF, 0));
+  if (!msg) throw InternalError(what + ": out of memory", ENOMEM);
+  netconfmsg ncm{};
+  ncm.ncm_family = static_cast<uint8_t>(family);
+  internal::Put(nlmsg_append(msg.get(), &ncm, sizeof(ncm), NLMSG_ALIGNTO));
+  internal::Put(nla_put_s32(msg.get(), NETCONFA_IFINDEX, NETCONFA_IFINDEX_ALL));
+  internal::Check(nl_send_auto(sock.raw(), msg.get()), what);
+  // A private copy of the socket's callbacks (with its error hook), plus our reply parser.
+  using CbPtr = std::unique_ptr<nl_cb, internal::Deleter<nl_cb, nl_cb_put>>;
+  CbPtr socket_cb(nl_socket_get_cb(sock.raw()));
+  CbPtr cb(socket_cb ? nl_cb_clone(socket_cb.get()) : nullptr);
+  if (!cb) throw InternalError(what + ": out of memory", ENOMEM);
+  int forwarding = -1;
+  nl_cb_set(cb.get(), NL_CB_VALID, NL_CB_CUSTOM, OnNetconf, &forwarding);
+  // The reply (or the error), then the ack that auto-ack asked for: left unread, it would be
+  // taken as the answer to the socket's next request.
+  internal::Check(nl_recvmsgs(sock.raw(), cb.get()), what);
+  if (forwarding < 0) throw InternalError(what + ": no answer from the kernel", EPROTO);
+  internal::Check(nl_wait_for_ack(sock.raw()), what);
+  return forwarding != 0;
 }
 
 }  // namespace cnb::nl

@@ -2,6 +2,7 @@
 // Everything runs in throwaway namespaces; state is read back with iproute2 and sysfs from
 // inside the namespace.
 #include <linux/if.h>
+#include <linux/ip.h>
 
 #include <cerrno>
 
@@ -65,6 +66,39 @@ TEST_F(LinkTest, EnsureBridgeCreatesBridgeUpWithMtu) {
   EXPECT_TRUE(flags & IFF_UP);
   // Nothing leaked into the pod namespace.
   EXPECT_FALSE(LinkExists(pod_ns_, "cnbtbr0"));
+}
+
+TEST_F(LinkTest, EnsureBridgeWithMacPinsItAndTellsWhetherItCreated) {
+  bool created = false;
+  LinkInfo br = EnsureBridge(*host_, {"cnbtbr0", 0, false, "02:11:22:33:44:55"}, &created);
+  EXPECT_TRUE(created);
+  EXPECT_EQ(br.mac, "02:11:22:33:44:55");
+  EXPECT_EQ(SysNet(host_ns_, "cnbtbr0", "address"), "02:11:22:33:44:55");
+  EXPECT_EQ(SysNet(host_ns_, "cnbtbr0", "addr_assign_type"), "3") << "set, so it never follows a port";
+  LinkInfo again = EnsureBridge(*host_, {"cnbtbr0", 0, false, "02:66:77:88:99:aa"}, &created);
+  EXPECT_FALSE(created);
+  EXPECT_EQ(again.mac, "02:11:22:33:44:55") << "only applied at creation";
+}
+
+TEST_F(LinkTest, MacIsPinnedTrustsOnlyASysfsShowingThisLink) {
+  // This process's /sys belongs to another namespace, which has no such link (or another one
+  // of that name): the answer must be "cannot tell", not a guess.
+  LinkInfo br = EnsureBridge(*host_, {"cnbtbr0", 0, false, "02:11:22:33:44:55"});
+  EXPECT_FALSE(MacIsPinned(br).has_value());
+  LinkInfo lo = *GetLink(*host_, "lo");
+  lo.mac = "02:00:00:00:00:01";  // the machine's own lo exists in /sys, but with another MAC
+  EXPECT_FALSE(MacIsPinned(lo).has_value());
+}
+
+TEST_F(LinkTest, SetIpv4DevConfSetsArpNotify) {
+  MakeVeth();
+  auto eth0 = GetLink(*pod_, "eth0");
+  ASSERT_TRUE(eth0.has_value());
+  ASSERT_EQ(InNs(pod_ns_, "cat /proc/sys/net/ipv4/conf/eth0/arp_notify"), "0");
+  SetIpv4DevConf(*pod_, eth0->ifindex, IPV4_DEVCONF_ARP_NOTIFY, 1);
+  EXPECT_EQ(InNs(pod_ns_, "cat /proc/sys/net/ipv4/conf/eth0/arp_notify"), "1");
+  EXPECT_EQ(InNs(host_ns_, "cat /proc/sys/net/ipv4/conf/vh0/arp_notify"), "0") << "the other end";
+  EXPECT_THROW(SetIpv4DevConf(*pod_, 999999, IPV4_DEVCONF_ARP_NOTIFY, 1), Error);
 }
 
 TEST_F(LinkTest, EnsureBridgeAcceptsExistingBridgeAndBringsItUp) {

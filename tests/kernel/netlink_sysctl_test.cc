@@ -1,8 +1,12 @@
 // /proc/sys access follows the thread's namespace: writes inside one namespace stay there.
+#include <sys/socket.h>
+
 #include <cerrno>
+#include <optional>
 
 #include "common/error.h"
 #include "netlink/netns.h"
+#include "netlink/socket.h"
 #include "netlink/sysctl.h"
 #include "netlink_fixture.h"
 
@@ -56,6 +60,57 @@ TEST_F(SysctlTest, MissingKeys) {
   EXPECT_THROW(EnsureSysctl("net/ipv4/conf/nosuchif0/arp_notify", "1"), Error);
   EXPECT_THROW(ReadSysctl("../../etc/passwd"), Error);
   EXPECT_THROW(WriteSysctl("/net/ipv4/ip_forward", "1"), Error);
+}
+
+TEST_F(SysctlTest, SysctlDirOpensKeysBelowItself) {
+  std::string a = NewNs();
+  {
+    NetnsGuard inside(Netns::Open(NsPath(a)));
+    auto lo = SysctlDir::Open("net/ipv4/conf/lo");
+    ASSERT_TRUE(lo.has_value());
+    EXPECT_EQ(lo->Read("arp_notify"), "0");
+    lo->Ensure("arp_notify", "1");
+    EXPECT_EQ(lo->Read("arp_notify"), "1");
+    auto conf = SysctlDir::Open("net/ipv4/conf");
+    ASSERT_TRUE(conf.has_value());
+    conf->Ensure("lo/arp_ignore", "2");  // several components below the directory
+    EXPECT_FALSE(SysctlDir::Open("net/ipv4/conf/nosuchif0").has_value());
+    EXPECT_FALSE(lo->Read("nosuchkey").has_value());
+    EXPECT_THROW(lo->Ensure("nosuchkey", "1"), Error);
+    EXPECT_THROW(conf->Ensure("../../../kernel/hostname", "x"), Error);
+    EXPECT_THROW(conf->Ensure("/proc/sys/kernel/hostname", "x"), Error);
+  }
+  EXPECT_EQ(InNs(a, "cat /proc/sys/net/ipv4/conf/lo/arp_notify"), "1");
+  EXPECT_EQ(InNs(a, "cat /proc/sys/net/ipv4/conf/lo/arp_ignore"), "2");
+}
+
+TEST_F(SysctlTest, SysctlDirFollowsTheNamespaceItWasOpenedIn) {
+  // Opened inside `a`, written from the test's own namespace: still `a`'s setting.
+  std::string a = NewNs();
+  std::optional<SysctlDir> lo;
+  {
+    NetnsGuard inside(Netns::Open(NsPath(a)));
+    lo = SysctlDir::Open("net/ipv4/conf/lo");
+  }
+  ASSERT_TRUE(lo.has_value());
+  lo->Ensure("arp_notify", "1");
+  EXPECT_EQ(InNs(a, "cat /proc/sys/net/ipv4/conf/lo/arp_notify"), "1");
+}
+
+TEST_F(SysctlTest, ForwardingEnabledReadsWhatTheSysctlsSay) {
+  std::string a = NewNs();
+  Socket sock = Socket::OpenIn(Netns::Open(NsPath(a)));
+  MustSh("ip netns exec " + a + " sh -c 'echo 0 > /proc/sys/net/ipv4/ip_forward'");
+  MustSh("ip netns exec " + a + " sh -c 'echo 0 > /proc/sys/net/ipv6/conf/all/forwarding'");
+  EXPECT_FALSE(ForwardingEnabled(sock, AF_INET));
+  EXPECT_FALSE(ForwardingEnabled(sock, AF_INET6));
+  MustSh("ip netns exec " + a + " sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'");
+  EXPECT_TRUE(ForwardingEnabled(sock, AF_INET));
+  EXPECT_FALSE(ForwardingEnabled(sock, AF_INET6));
+  MustSh("ip netns exec " + a + " sh -c 'echo 1 > /proc/sys/net/ipv6/conf/all/forwarding'");
+  EXPECT_TRUE(ForwardingEnabled(sock, AF_INET6));
+  // The reply and its ack are both consumed: the socket still answers the next request.
+  EXPECT_TRUE(ForwardingEnabled(sock, AF_INET));
 }
 
 }  // namespace
