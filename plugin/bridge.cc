@@ -1,10 +1,12 @@
 #include "plugin/bridge.h"
 
 #include <linux/if.h>
+#include <linux/ip.h>
 #include <sys/socket.h>
 
 #include <chrono>
 #include <cctype>
+#include <cerrno>
 #include <cstring>
 #include <optional>
 #include <thread>
@@ -94,10 +96,35 @@ void TrySysctl(const std::string& key, const std::string& value) {
   }
 }
 
-nl::LinkInfo SetupBridge(nl::Socket& host, const NetConf& conf) {
-  nl::LinkInfo br;
+// The same below a directory held open (see netlink/sysctl.h for why); a missing directory
+// (IPv6 off in that namespace) makes it a no-op.
+std::optional<nl::SysctlDir> TryOpenSysctlDir(const std::string& key) {
   try {
-    br = nl::EnsureBridge(host, {conf.bridge, conf.mtu, conf.vlan_enabled()});
+    return nl::SysctlDir::Open(key);
+  } catch (const Error& e) {
+    log::Debug("sysctl directory " + key + ": " + e.msg());
+    return std::nullopt;
+  }
+}
+
+void TrySysctlIn(const std::optional<nl::SysctlDir>& dir, const std::string& name, const std::string& value) {
+  if (!dir) return;
+  try {
+    dir->Ensure(name, value);
+  } catch (const Error& e) {
+    log::Debug("sysctl " + name + "=" + value + ": " + e.msg());
+  }
+}
+
+// `node_ipv6_conf` is the node's net/ipv6/conf, shared with the host veth's setting.
+nl::LinkInfo SetupBridge(nl::Socket& host, const NetConf& conf, const std::optional<nl::SysctlDir>& node_ipv6_conf) {
+  nl::LinkInfo br;
+  bool created = false;
+  try {
+    // Created with a MAC of its own, the bridge is pinned from birth: otherwise the kernel makes
+    // it follow the lowest port MAC as pods come and go (the reference pins it only in gateway
+    // mode).
+    br = nl::EnsureBridge(host, {conf.bridge, conf.mtu, conf.vlan_enabled(), nl::RandomMac()}, &created);
   } catch (const Error& e) {
     throw e.Wrap("failed to create bridge " + Quote(conf.bridge));
   }
@@ -108,10 +135,11 @@ nl::LinkInfo SetupBridge(nl::Socket& host, const NetConf& conf) {
       throw e.Wrap("could not set promiscuous mode on " + Quote(conf.bridge));
     }
   }
-  TrySysctl("net/ipv6/conf/" + conf.bridge + "/accept_ra", "0");
-  // Pin the bridge MAC to the one it has now, before any port joins: otherwise the kernel makes
-  // it follow the lowest port MAC as pods come and go. The reference pins it only in gateway mode.
-  nl::SetMac(host, br.ifindex, br.mac);
+  // A bridge someone else made is pinned to the MAC it has now, unless it is pinned already: the
+  // reference re-pins on every gateway-mode ADD, and every such change (even to the same MAC)
+  // flushes the node's neighbour entries on the bridge, for all pods at once.
+  if (!created && !nl::MacIsPinned(br).value_or(false)) nl::SetMac(host, br.ifindex, br.mac);
+  TrySysctlIn(node_ipv6_conf, conf.bridge + "/accept_ra", "0");
   return br;
 }
 
@@ -131,6 +159,10 @@ nl::LinkInfo CreateVethPair(nl::Socket& host, nl::Socket& pod, const nl::Netns& 
     try {
       nl::CreateVeth(host, spec);
     } catch (const Error& e) {
+      if (e.sys_errno() == EXFULL) {
+        throw e.Wrap("failed to make veth pair: bridge " + Quote(conf.bridge) +
+                     " has no free port (a Linux bridge takes at most 1023)");
+      }
       if (e.IsExists()) {
         if (nl::GetLink(pod, inv.ifname)) {
           throw InternalError("container veth name (" + Quote(inv.ifname) + ") peer provided (" +
@@ -209,18 +241,30 @@ void ConfigurePod(nl::Socket& pod, const nl::Netns& pod_ns, const NetConf& conf,
   {
     // /proc/sys/net follows the thread's namespace, so these writes happen inside the pod.
     nl::NetnsGuard inside(pod_ns);
+    auto pod_ipv6 = TryOpenSysctlDir("net/ipv6/conf/" + ifname);
     if (conf.enable_dad) {
-      TrySysctl("net/ipv6/conf/" + ifname + "/enhanced_dad", "1");
-      TrySysctl("net/ipv6/conf/" + ifname + "/accept_dad", "1");
+      TrySysctlIn(pod_ipv6, "enhanced_dad", "1");
+      TrySysctlIn(pod_ipv6, "accept_dad", "1");
     } else {
-      TrySysctl("net/ipv6/conf/" + ifname + "/accept_dad", "0");
+      TrySysctlIn(pod_ipv6, "accept_dad", "0");
     }
-    TrySysctl("net/ipv4/conf/" + ifname + "/arp_notify", "1");
+    // The pod's addresses and routes are IPAM's alone: a router advertisement (a rogue pod's,
+    // or a router on the bridge) must not add a SLAAC address or a default route behind our
+    // back (CVE-2020-10749 class; plugins#909). The reference leaves it on. Also ends the
+    // router solicitations every pod would otherwise flood to all bridge ports.
+    TrySysctlIn(pod_ipv6, "accept_ra", "0");
     if (has_v6) {
       TrySysctl("net/ipv6/conf/lo/disable_ipv6", "0");
-      TrySysctl("net/ipv6/conf/" + ifname + "/disable_ipv6", "0");
-      TrySysctl("net/ipv6/conf/" + ifname + "/keep_addr_on_down", "1");
+      TrySysctlIn(pod_ipv6, "disable_ipv6", "0");
+      TrySysctlIn(pod_ipv6, "keep_addr_on_down", "1");
     }
+  }
+  // Gratuitous ARP when the link comes up, as the reference; over netlink, since this is the one
+  // IPv4 setting and a /proc/sys/net/ipv4 walk costs more than the request.
+  try {
+    nl::SetIpv4DevConf(pod, ifindex, IPV4_DEVCONF_ARP_NOTIFY, 1);
+  } catch (const Error& e) {
+    log::Debug("arp_notify on " + ifname + ": " + e.msg());
   }
   for (const auto& ip : result.ips) {
     try {
@@ -368,7 +412,8 @@ cni::Result CmdAdd(const cni::Invocation& inv) {
   nl::Socket pod = nl::Socket::OpenIn(pod_ns);
 
   timer.Step("sockets");
-  nl::LinkInfo br = SetupBridge(host, conf);
+  auto node_ipv6_conf = TryOpenSysctlDir("net/ipv6/conf");
+  nl::LinkInfo br = SetupBridge(host, conf, node_ipv6_conf);
   timer.Step("bridge");
   if (nl::GetLink(pod, inv.ifname)) {
     throw InternalError("container veth name provided (" + inv.ifname + ") already exists");
@@ -396,10 +441,13 @@ cni::Result CmdAdd(const cni::Invocation& inv) {
     }
   }
   if (conf.vlan_enabled()) SetupPortVlans(host, conf, host_veth);
+  // A bridge port forwards frames and has no use for an IPv6 stack of its own (the reference
+  // leaves it on; LXD turns it off too). Off before the link comes up, the port never gets a
+  // link-local address, routes in the node's tables, DAD or MLD work: that work is done under
+  // the kernel's RTNL lock and grows with the number of ports, so every later ADD waited for it.
+  TrySysctlIn(node_ipv6_conf, host_veth.name + "/disable_ipv6", "1");
+  TrySysctlIn(node_ipv6_conf, host_veth.name + "/accept_ra", "0");
   nl::SetLinkUp(host, host_veth.ifindex);
-  TrySysctl("net/ipv6/conf/" + host_veth.name + "/accept_ra", "0");
-  // Pin the bridge MAC so it stops following the lowest port MAC as pods come and go (the
-  // reference does this only in gateway mode).
 
   timer.Step("veth");
   auto cont = nl::GetLink(pod, inv.ifname);
@@ -435,8 +483,11 @@ cni::Result CmdAdd(const cni::Invocation& inv) {
         }
       }
       try {
-        if (!gws.v4.empty()) nl::EnsureSysctl("net/ipv4/ip_forward", "1");
-        if (!gws.v6.empty()) nl::EnsureSysctl("net/ipv6/conf/all/forwarding", "1");
+        // Read over netlink: usually already on, and then no /proc/sys walk at all.
+        if (!gws.v4.empty() && !nl::ForwardingEnabled(host, AF_INET)) nl::EnsureSysctl("net/ipv4/ip_forward", "1");
+        if (!gws.v6.empty() && !nl::ForwardingEnabled(host, AF_INET6)) {
+          nl::EnsureSysctl("net/ipv6/conf/all/forwarding", "1");
+        }
       } catch (const Error& e) {
         throw e.Wrap("failed to enable forwarding");
       }

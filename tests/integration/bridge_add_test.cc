@@ -144,6 +144,56 @@ TEST_F(BridgeTest, AddBuildsBridgeVethAddressRoutesAndForwarding) {
             pod.id + "\r\neth0");
 }
 
+TEST_F(BridgeTest, PodAndPortSysctls) {
+  Pod& pod = NewPod();
+  auto r = Add(pod, Conf());
+  ASSERT_PLUGIN_OK(r);
+  const std::string veth_name = HostVeth(r.json);
+  // Pod: gratuitous ARP on link-up (set over netlink), no DAD, no router advertisements.
+  EXPECT_EQ(Sysctl(pod.name(), "net/ipv4/conf/eth0/arp_notify"), "1");
+  EXPECT_EQ(Sysctl(pod.name(), "net/ipv6/conf/eth0/accept_dad"), "0");
+  EXPECT_EQ(Sysctl(pod.name(), "net/ipv6/conf/eth0/accept_ra"), "0");
+  // Node: the bridge ignores router advertisements; the port has no IPv6 of its own.
+  EXPECT_EQ(Sysctl(node(), std::string("net/ipv6/conf/") + kBridge + "/accept_ra"), "0");
+  EXPECT_EQ(Sysctl(node(), "net/ipv6/conf/" + veth_name + "/disable_ipv6"), "1");
+  EXPECT_EQ(Sysctl(node(), "net/ipv6/conf/" + veth_name + "/accept_ra"), "0");
+  for (const auto& a : Addrs(node(), veth_name)) ADD_FAILURE() << veth_name << " has " << a.cidr();
+  for (const auto& route : Routes(node(), 6)) {
+    EXPECT_NE(route.value("dev", ""), veth_name) << route.dump();
+  }
+}
+
+TEST_F(BridgeTest, BridgeWeCreateIsPinnedAtBirthAndAddsLeaveNeighboursAlone) {
+  Pod& first = NewPod();
+  auto r1 = Add(first, Conf());
+  ASSERT_PLUGIN_OK(r1);
+  const std::string mac = r1.json["interfaces"][0].value("mac", "");
+  EXPECT_EQ(SysfsNet(node(), kBridge, "addr_assign_type"), "3") << "MAC set at creation";
+  // Any change of the bridge MAC, even to the same value, flushes the node's neighbour entries
+  // on it: a second ADD must not touch it.
+  Ip(node(), {"neigh", "replace", "10.77.0.200", "lladdr", "02:00:00:00:00:c8", "dev", kBridge, "nud", "stale"});
+  Pod& second = NewPod();
+  ASSERT_PLUGIN_OK(Add(second, Conf()));
+  EXPECT_EQ((*Link(node(), kBridge)).value("address", ""), mac);
+  auto neigh = IpJson(node(), {"neigh", "show", "dev", kBridge});
+  EXPECT_NE(neigh.dump().find("10.77.0.200"), std::string::npos) << neigh.dump();
+}
+
+TEST_F(BridgeTest, ExistingBridgeIsPinnedOnceToTheMacItHas) {
+  Ip(node(), {"link", "add", "name", kBridge, "type", "bridge"});
+  const std::string mac = (*Link(node(), kBridge)).value("address", "");
+  ASSERT_NE(SysfsNet(node(), kBridge, "addr_assign_type"), "3") << "precondition: not pinned";
+  Pod& first = NewPod();
+  ASSERT_PLUGIN_OK(Add(first, Conf()));
+  EXPECT_EQ(SysfsNet(node(), kBridge, "addr_assign_type"), "3");
+  EXPECT_EQ((*Link(node(), kBridge)).value("address", ""), mac);
+  Ip(node(), {"neigh", "replace", "10.77.0.200", "lladdr", "02:00:00:00:00:c8", "dev", kBridge, "nud", "stale"});
+  Pod& second = NewPod();
+  ASSERT_PLUGIN_OK(Add(second, Conf()));
+  auto neigh = IpJson(node(), {"neigh", "show", "dev", kBridge});
+  EXPECT_NE(neigh.dump().find("10.77.0.200"), std::string::npos) << "pinned once, not again: " << neigh.dump();
+}
+
 TEST_F(BridgeTest, BuiltHostLocalRunsInProcess) {
   // The executables of one build recognise each other by an ELF section; if the linker dropped
   // it, every ADD would quietly exec host-local instead (as happened once with --gc-sections).

@@ -117,6 +117,10 @@ std::string DefaultGateway(const std::string& ns, int family) {
   return "";
 }
 
+std::string SysfsNet(const std::string& ns, const std::string& ifname, const std::string& attr) {
+  return Trim(RunOrThrow({"ip", "netns", "exec", ns, "cat", "/sys/class/net/" + ifname + "/" + attr}));
+}
+
 std::string Sysctl(const std::string& ns, const std::string& key) {
   return Trim(RunOrThrow({"ip", "netns", "exec", ns, "cat", "/proc/sys/" + key}));
 }

@@ -45,6 +45,9 @@ std::vector<nlohmann::json> Routes(const std::string& ns, int family);
 // Gateway of the default route of `family` (4/6), or "" when there is none.
 std::string DefaultGateway(const std::string& ns, int family);
 
+// Contents of /sys/class/net/<ifname>/<attr> as seen inside `ns` (ip netns exec mounts a sysfs
+// of that namespace), trimmed; e.g. "addr_assign_type", which iproute2 does not show.
+std::string SysfsNet(const std::string& ns, const std::string& ifname, const std::string& attr);
 // Contents of /proc/sys/<key> (e.g. "net/ipv4/ip_forward") read inside `ns`, trimmed.
 std::string Sysctl(const std::string& ns, const std::string& key);
 void WriteSysctl(const std::string& ns, const std::string& key, const std::string& value);
