@@ -253,6 +253,8 @@ def summarize(run):
         "DEL p50 (ms)": pct(dele, 50), "DEL p90 (ms)": pct(dele, 90), "DEL p99 (ms)": pct(dele, 99),
         "ADD throughput (pods/s)": run["n"] / run["wall"]["ADD"],
         "DEL throughput (pods/s)": run["n"] / run["wall"]["DEL"],
+        f"ADD p50, first {window} pods (ms)": statistics.median(add[:window]),
+        f"ADD p50, last {window} pods (ms)": statistics.median(add[-window:]),
         f"ADD growth (p50 last {window} / first {window})":
             statistics.median(add[-window:]) / statistics.median(add[:window]),
         "peak RSS, plugin alone (MiB)": max(run["own_hwm"] or [0]) / 1024,
