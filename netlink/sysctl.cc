@@ -42,8 +42,8 @@ int OpenSysRoot() {
   return ::open("/proc/sys", flags);
 }
 
-// Every /proc/sys path is opened relative to this (AT_FDCWD-style failure: -1 makes the
-// openat calls fail with EBADF, reported with the key).
+// Every /proc/sys path is opened relative to this. If neither could be opened it is -1, and
+// every openat then fails with EBADF, reported with its key.
 int SysRoot() {
   static const int root = OpenSysRoot();
   return root;
