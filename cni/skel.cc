@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "cni/args.h"
+#include "cni/json_member.h"
 #include "cni/version.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -59,8 +60,8 @@ std::string VersionJson() {
 }
 
 std::string DecodeConfigVersion(const json& config) {
-  auto it = config.find("cniVersion");
-  if (it == config.end() || it->is_null()) return "0.1.0";
+  const json* it = FindMember(config, "cniVersion");
+  if (!it || it->is_null()) return "0.1.0";
   if (!it->is_string()) throw Error(ErrorCode::kDecode, "decoding version from network config: cniVersion must be a string");
   std::string v = it->get<std::string>();
   return v.empty() ? "0.1.0" : v;
@@ -167,9 +168,9 @@ Outcome Dispatch(const PluginFuncs& funcs, const EnvLookup& env, const PluginIo&
   if (!inv.config.is_object()) {
     throw Error(ErrorCode::kDecode, "error unmarshall network config: config is not a JSON object");
   }
-  if (auto it = inv.config.find("name"); it != inv.config.end() && it->is_string()) {
+  if (const json* it = FindMember(inv.config, "name"); it && it->is_string()) {
     inv.network_name = it->get<std::string>();
-  } else if (it != inv.config.end() && !it->is_null()) {
+  } else if (it && !it->is_null()) {
     throw Error(ErrorCode::kDecode, "error unmarshall network config: name must be a string");
   }
   if (inv.network_name.empty()) throw Error(ErrorCode::kInvalidConfig, "missing network name");

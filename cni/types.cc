@@ -1,5 +1,6 @@
 #include "cni/types.h"
 
+#include "cni/json_member.h"
 #include "cni/version.h"
 #include "common/error.h"
 
@@ -11,23 +12,23 @@ using nlohmann::json;
 [[noreturn]] void Fail(const std::string& what) { throw Error(ErrorCode::kDecode, what); }
 
 std::string GetString(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return {};
+  const json* it = FindMember(j, key);
+  if (!it || it->is_null()) return {};
   if (!it->is_string()) Fail(std::string("field ") + key + " must be a string");
   return it->get<std::string>();
 }
 
 std::optional<int> GetInt(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return std::nullopt;
+  const json* it = FindMember(j, key);
+  if (!it || it->is_null()) return std::nullopt;
   if (!it->is_number_integer()) Fail(std::string("field ") + key + " must be an integer");
   return it->get<int>();
 }
 
 std::vector<std::string> GetStrings(const json& j, const char* key) {
   std::vector<std::string> out;
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return out;
+  const json* it = FindMember(j, key);
+  if (!it || it->is_null()) return out;
   if (!it->is_array()) Fail(std::string("field ") + key + " must be a list of strings");
   for (const auto& e : *it) {
     if (!e.is_string()) Fail(std::string("field ") + key + " must be a list of strings");
@@ -54,7 +55,7 @@ void DecodeLegacyFamily(const json& j, Result* out) {
   ip.address = ParseNet(GetString(j, "ip"), "ip");
   ip.gateway = ParseOptAddr(GetString(j, "gateway"), "gateway");
   out->ips.push_back(ip);
-  if (auto it = j.find("routes"); it != j.end() && !it->is_null()) {
+  if (const json* it = FindMember(j, "routes"); it && !it->is_null()) {
     if (!it->is_array()) Fail("routes must be a list");
     for (const auto& r : *it) out->routes.push_back(RouteFromJson(r));
   }
@@ -160,13 +161,13 @@ Result ResultFromJson(const json& j, std::string_view default_version) {
   }
   if (!VersionAtLeast(r.cni_version, "0.3.0")) {
     for (const char* family : {"ip4", "ip6"}) {
-      auto it = j.find(family);
-      if (it == j.end() || it->is_null()) continue;
+      const json* it = FindMember(j, family);
+      if (!it || it->is_null()) continue;
       if (!it->is_object()) Fail(std::string(family) + " must be an object");
       DecodeLegacyFamily(*it, &r);
     }
   } else {
-    if (auto it = j.find("interfaces"); it != j.end() && !it->is_null()) {
+    if (const json* it = FindMember(j, "interfaces"); it && !it->is_null()) {
       if (!it->is_array()) Fail("interfaces must be a list");
       for (const auto& e : *it) {
         if (!e.is_object()) Fail("interface must be an object");
@@ -180,7 +181,7 @@ Result ResultFromJson(const json& j, std::string_view default_version) {
         r.interfaces.push_back(std::move(i));
       }
     }
-    if (auto it = j.find("ips"); it != j.end() && !it->is_null()) {
+    if (const json* it = FindMember(j, "ips"); it && !it->is_null()) {
       if (!it->is_array()) Fail("ips must be a list");
       for (const auto& e : *it) {
         if (!e.is_object()) Fail("ip must be an object");
@@ -192,12 +193,12 @@ Result ResultFromJson(const json& j, std::string_view default_version) {
         r.ips.push_back(ip);
       }
     }
-    if (auto it = j.find("routes"); it != j.end() && !it->is_null()) {
+    if (const json* it = FindMember(j, "routes"); it && !it->is_null()) {
       if (!it->is_array()) Fail("routes must be a list");
       for (const auto& e : *it) r.routes.push_back(RouteFromJson(e));
     }
   }
-  if (auto it = j.find("dns"); it != j.end()) r.dns = DnsFromJson(*it);
+  if (const json* it = FindMember(j, "dns")) r.dns = DnsFromJson(*it);
   return r;
 }
 

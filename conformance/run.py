@@ -265,11 +265,15 @@ class Run:
             self.current_pod = pod
         plugin = step.get("plugin", sc.get("plugin", "bridge"))
         conf = merge(sc.get("conf", {}), step.get("conf", {}))
-        ipam = conf.get("ipam")
-        if isinstance(ipam, dict) and (plugin == "host-local" or ipam.get("type") == "host-local"):
+        # The plugins match keys case-insensitively, as Go does ("IPAM", "DataDir"), so must this.
+        def member(obj, key):
+            return next((k for k in obj if k.lower() == key.lower()), key) if isinstance(obj, dict) else key
+        ipam = conf.get(member(conf, "ipam"))
+        if isinstance(ipam, dict) and (plugin == "host-local" or ipam.get(member(ipam, "type")) == "host-local"):
             # Never let a scenario touch the machine's /var/lib/cni.
-            ipam.setdefault("dataDir", "${DATADIR}")
-            if not str(ipam["dataDir"]).startswith(("${DATADIR}", "${TMP}")):
+            data_dir = member(ipam, "dataDir")
+            ipam.setdefault(data_dir, "${DATADIR}")
+            if not str(ipam[data_dir]).startswith(("${DATADIR}", "${TMP}")):
                 raise ValueError("%s: dataDir must live under ${TMP}" % sc["name"])
         prev = step.get("prevResult")
         if prev is not None:

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "cni/args.h"
+#include "cni/json_member.h"
 #include "cni/version.h"
 #include "common/error.h"
 #include "common/read_all.h"
@@ -23,9 +24,8 @@ using nlohmann::json;
 }
 
 const json* Member(const json& obj, const char* key) {
-  auto it = obj.find(key);
-  if (it == obj.end() || it->is_null()) return nullptr;
-  return &*it;
+  const json* v = cni::FindMember(obj, key);
+  return v && !v->is_null() ? v : nullptr;
 }
 
 std::string OptString(const json& obj, const char* key, const std::string& where) {

@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "cni/args.h"
+#include "cni/json_member.h"
 #include "common/error.h"
 #include "plugin/masq.h"
 
@@ -17,42 +18,42 @@ using nlohmann::json;
 }
 
 void ReadBool(const json& j, const char* key, bool* out) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return;
+  const json* it = cni::FindMember(j, key);
+  if (!it || it->is_null()) return;
   if (!it->is_boolean()) LoadError(std::string("field ") + key + " must be a boolean");
   *out = it->get<bool>();
 }
 
 void ReadInt(const json& j, const char* key, int* out) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return;
+  const json* it = cni::FindMember(j, key);
+  if (!it || it->is_null()) return;
   if (!it->is_number_integer()) LoadError(std::string("field ") + key + " must be an integer");
   *out = it->get<int>();
 }
 
 void ReadString(const json& j, const char* key, std::string* out) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return;
+  const json* it = cni::FindMember(j, key);
+  if (!it || it->is_null()) return;
   if (!it->is_string()) LoadError(std::string("field ") + key + " must be a string");
   *out = it->get<std::string>();
 }
 
 const json* Object(const json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || it->is_null()) return nullptr;
+  const json* it = cni::FindMember(j, key);
+  if (!it || it->is_null()) return nullptr;
   if (!it->is_object()) LoadError(std::string("field ") + key + " must be an object");
-  return &*it;
+  return it;
 }
 
 void ParseTrunk(const json& j, NetConf* conf) {
-  auto it = j.find("vlanTrunk");
-  if (it == j.end() || it->is_null()) return;
+  const json* it = cni::FindMember(j, "vlanTrunk");
+  if (!it || it->is_null()) return;
   if (!it->is_array()) LoadError("field vlanTrunk must be a list");
   for (const auto& e : *it) {
     if (!e.is_object()) LoadError("vlanTrunk entries must be objects");
     auto get = [&](const char* key) -> std::optional<int> {
-      auto f = e.find(key);
-      if (f == e.end() || f->is_null()) return std::nullopt;
+      const json* f = cni::FindMember(e, key);
+      if (!f || f->is_null()) return std::nullopt;
       if (!f->is_number_integer()) LoadError(std::string("vlanTrunk field ") + key + " must be an integer");
       return f->get<int>();
     };
@@ -130,7 +131,7 @@ NetConf ParseNetConf(const cni::Invocation& inv) {
       LoadError(e.msg());
     }
   }
-  if (auto it = j.find("prevResult"); it != j.end() && !it->is_null()) {
+  if (const json* it = cni::FindMember(j, "prevResult"); it && !it->is_null()) {
     try {
       conf.prev_result = cni::ResultFromJson(*it, inv.cni_version);
     } catch (const Error& e) {

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "cni/json_member.h"
 #include "cni/types.h"
 #include "common/error.h"
 
@@ -355,6 +356,19 @@ TEST(DnsJson, Basic) {
   EXPECT_EQ(DnsToJson(d), json::parse(R"({"nameservers":["1.1.1.1","::1"],"domain":"x","search":["a","b"]})"));
   EXPECT_EQ(DnsToJson(Dns{}), json::object());
   EXPECT_TRUE(DnsFromJson(json()).empty());
+}
+
+TEST(FindMember, ExactKeyFirstThenAsciiCaseFold) {
+  auto j = nlohmann::json::parse(R"({"ipMasq":1,"IPMASQ":2,"mtu":null,"Bridge":"b"})");
+  ASSERT_NE(FindMember(j, "ipMasq"), nullptr);
+  EXPECT_EQ(*FindMember(j, "ipMasq"), 1);
+  EXPECT_EQ(*FindMember(j, "IPMASQ"), 2);
+  EXPECT_EQ(*FindMember(j, "bridge"), "b");
+  ASSERT_NE(FindMember(j, "MTU"), nullptr) << "a null member is returned; callers treat it as unset";
+  EXPECT_TRUE(FindMember(j, "MTU")->is_null());
+  EXPECT_EQ(FindMember(j, "bridgex"), nullptr);
+  EXPECT_EQ(FindMember(j, "bridg"), nullptr);
+  EXPECT_EQ(FindMember(nlohmann::json::array({1}), "x"), nullptr);
 }
 
 }  // namespace

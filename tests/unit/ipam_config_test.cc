@@ -45,6 +45,23 @@ TEST(IpamConfig, RangesAndDefaults) {
   EXPECT_TRUE(cfg.routes.empty());
 }
 
+TEST(IpamConfig, KeysMatchCaseInsensitivelyLikeGo) {
+  json conf = {{"cniVersion", "1.0.0"}, {"Name", "mynet"}, {"type", "bridge"},
+               {"IPAM", {{"Type", "host-local"}, {"DataDir", "/tmp/x"},
+                         {"Ranges", {{{{"Subnet", "10.1.0.0/24"}, {"RANGESTART", "10.1.0.10"}}}}},
+                         {"Routes", {{{"Dst", "0.0.0.0/0"}, {"GW", "10.1.0.254"}}}}}}};
+  IpamConfig cfg = LoadIpamConfig(conf, "");
+  EXPECT_EQ(cfg.name, "mynet");
+  EXPECT_EQ(cfg.type, "host-local");
+  EXPECT_EQ(cfg.data_dir, "/tmp/x");
+  ASSERT_EQ(cfg.ranges.size(), 1u);
+  EXPECT_EQ(RangeSetToString(cfg.ranges[0]), "10.1.0.10-10.1.0.254");
+  ASSERT_EQ(cfg.routes.size(), 1u);
+  EXPECT_EQ(cfg.routes[0].dst.ToString(), "0.0.0.0/0");
+  ASSERT_TRUE(cfg.routes[0].gw.has_value());
+  EXPECT_EQ(cfg.routes[0].gw->ToString(), "10.1.0.254");
+}
+
 TEST(IpamConfig, LegacySingleRangeIsPrependedAndIpRangesBeforeIt) {
   json conf = Base({{"type", "host-local"},
                     {"subnet", "10.2.0.0/24"},

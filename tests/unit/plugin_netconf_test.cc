@@ -68,6 +68,24 @@ TEST(NetConf, AllKeys) {
   EXPECT_EQ(c.dns.search[0], "svc");
 }
 
+TEST(NetConf, KeysMatchCaseInsensitivelyLikeGo) {
+  // Go's encoding/json (the reference) accepts "ipmasq" for ipMasq; a key of the exact case wins.
+  NetConf c = ParseNetConf(Inv(R"({"cniVersion":"1.0.0","name":"n","type":"bridge","Bridge":"br7",
+    "ISGATEWAY":true,"ipmasq":true,"MTU":1400,"hairpinmode":false,"hairpinMode":true,
+    "VlanTrunk":[{"ID":7}],"Args":{"CNI":{"MAC":"02:00:00:00:00:07"}},
+    "IPAM":{"Type":"host-local"}})"));
+  EXPECT_EQ(c.bridge, "br7");
+  EXPECT_TRUE(c.is_gateway);
+  EXPECT_TRUE(c.ip_masq);
+  EXPECT_EQ(c.mtu, 1400);
+  EXPECT_TRUE(c.hairpin_mode) << "the exact key is preferred";
+  ASSERT_EQ(c.vlan_trunk.size(), 1u);
+  EXPECT_EQ(c.vlan_trunk[0].min_id, 7);
+  EXPECT_EQ(c.container_mac, "02:00:00:00:00:07");
+  EXPECT_EQ(c.ipam_type, "host-local");
+  EXPECT_TRUE(c.layer3());
+}
+
 TEST(NetConf, MacPriorityRuntimeConfigOverArgsOverCniArgs) {
   const std::string base = R"({"cniVersion":"1.0.0","name":"n","ipam":{})";
   EXPECT_EQ(ParseNetConf(Inv(base + "}", "MAC=0A:00:00:00:00:01")).container_mac, "0a:00:00:00:00:01");

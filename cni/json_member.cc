@@ -1,0 +1,28 @@
+#include "cni/json_member.h"
+
+namespace cnb::cni {
+namespace {
+
+bool EqualFoldAscii(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+const nlohmann::json* FindMember(const nlohmann::json& obj, std::string_view key) {
+  if (!obj.is_object()) return nullptr;
+  if (auto it = obj.find(key); it != obj.end()) return &*it;
+  for (auto it = obj.begin(); it != obj.end(); ++it) {
+    if (EqualFoldAscii(it.key(), key)) return &*it;
+  }
+  return nullptr;
+}
+
+}  // namespace cnb::cni

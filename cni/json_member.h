@@ -1,0 +1,16 @@
+// Object member lookup the way Go's encoding/json matches keys to struct fields, which is how the
+// reference plugins (and libcni) read a network config: the exact key if present, else one that
+// differs only in ASCII case. So "ipmasq": true turns masquerading on there, and here too.
+#pragma once
+
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace cnb::cni {
+
+// nullptr when `obj` is not an object or has no such member. A member whose value is null is
+// returned as such; callers treat it as absent, as Go leaves the field unset.
+const nlohmann::json* FindMember(const nlohmann::json& obj, std::string_view key);
+
+}  // namespace cnb::cni
