@@ -87,17 +87,9 @@ nl::Netns OpenNetns(const std::string& path) {
   }
 }
 
-// Ignores failures: these knobs are absent when IPv6 is disabled, and the reference ignores them too.
-void TrySysctl(const std::string& key, const std::string& value) {
-  try {
-    nl::EnsureSysctl(key, value);
-  } catch (const Error& e) {
-    log::Debug("sysctl " + key + "=" + value + ": " + e.msg());
-  }
-}
-
-// The same below a directory held open (see netlink/sysctl.h for why); a missing directory
-// (IPv6 off in that namespace) makes it a no-op.
+// Sysctls below a directory held open (see netlink/sysctl.h for why). Failures are ignored: these
+// knobs are absent when IPv6 is disabled, and the reference ignores them too; a missing directory
+// makes it a no-op.
 std::optional<nl::SysctlDir> TryOpenSysctlDir(const std::string& key) {
   try {
     return nl::SysctlDir::Open(key);
@@ -135,7 +127,7 @@ nl::LinkInfo SetupBridge(nl::Socket& host, const NetConf& conf, const std::optio
       throw e.Wrap("could not set promiscuous mode on " + Quote(conf.bridge));
     }
   }
-  // A bridge someone else made is pinned to the MAC it has now, unless it is pinned already: the
+  // A bridge that existed already is pinned to the MAC it has now, unless it is pinned already: the
   // reference re-pins on every gateway-mode ADD, and every such change (even to the same MAC)
   // flushes the node's neighbour entries on the bridge, for all pods at once.
   if (!created && !nl::MacIsPinned(br).value_or(false)) nl::SetMac(host, br.ifindex, br.mac);
@@ -241,22 +233,24 @@ void ConfigurePod(nl::Socket& pod, const nl::Netns& pod_ns, const NetConf& conf,
   {
     // /proc/sys/net follows the thread's namespace, so these writes happen inside the pod.
     nl::NetnsGuard inside(pod_ns);
-    auto pod_ipv6 = TryOpenSysctlDir("net/ipv6/conf/" + ifname);
+    // One walk for all of them (lo included).
+    auto pod_ipv6 = TryOpenSysctlDir("net/ipv6/conf");
+    const std::string eth = ifname + "/";
     if (conf.enable_dad) {
-      TrySysctlIn(pod_ipv6, "enhanced_dad", "1");
-      TrySysctlIn(pod_ipv6, "accept_dad", "1");
+      TrySysctlIn(pod_ipv6, eth + "enhanced_dad", "1");
+      TrySysctlIn(pod_ipv6, eth + "accept_dad", "1");
     } else {
-      TrySysctlIn(pod_ipv6, "accept_dad", "0");
+      TrySysctlIn(pod_ipv6, eth + "accept_dad", "0");
     }
     // The pod's addresses and routes are IPAM's alone: a router advertisement (a rogue pod's,
     // or a router on the bridge) must not add a SLAAC address or a default route behind our
     // back (CVE-2020-10749 class; plugins#909). The reference leaves it on. Also ends the
     // router solicitations every pod would otherwise flood to all bridge ports.
-    TrySysctlIn(pod_ipv6, "accept_ra", "0");
+    TrySysctlIn(pod_ipv6, eth + "accept_ra", "0");
     if (has_v6) {
-      TrySysctl("net/ipv6/conf/lo/disable_ipv6", "0");
-      TrySysctlIn(pod_ipv6, "disable_ipv6", "0");
-      TrySysctlIn(pod_ipv6, "keep_addr_on_down", "1");
+      TrySysctlIn(pod_ipv6, "lo/disable_ipv6", "0");
+      TrySysctlIn(pod_ipv6, eth + "disable_ipv6", "0");
+      TrySysctlIn(pod_ipv6, eth + "keep_addr_on_down", "1");
     }
   }
   // Gratuitous ARP when the link comes up, as the reference; over netlink, since this is the one
