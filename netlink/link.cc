@@ -182,6 +182,13 @@ void CreateVeth(Socket& sock, const VethSpec& spec) {
   if (!spec.peer_mac.empty()) rtnl_link_set_addr(peer.get(), MacAddr(spec.peer_mac).get());
   // IFLA_MASTER in the create request: the kernel enslaves the new host end before answering.
   if (spec.master_ifindex > 0) rtnl_link_set_master(host.get(), spec.master_ifindex);
+  // One queue per end, asked for explicitly. Without it a veth is allocated one queue per
+  // possible CPU and then shrunk to one in use, and each shrink waits for an RCU grace period
+  // while holding RTNL, which every concurrent ADD and DEL on the node waits for.
+  for (rtnl_link* end : {host.get(), peer.get()}) {
+    rtnl_link_set_num_tx_queues(end, 1);
+    rtnl_link_set_num_rx_queues(end, 1);
+  }
 
   Check(rtnl_link_add(sock.raw(), host.get(), NLM_F_CREATE | NLM_F_EXCL), what);
 }
