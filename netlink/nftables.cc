@@ -299,7 +299,7 @@ void Batch::DeleteChain(const std::string& table, const std::string& chain) {
   Push(internal::ToBytes(msg.get()), "delete chain " + Where(table, chain));
 }
 
-std::vector<uint8_t> Batch::Encode(uint32_t first_seq) const {
+std::vector<uint8_t> Batch::Encode(uint32_t first_seq, std::optional<uint32_t> genid) const {
   std::vector<uint8_t> out;
   auto append = [&](const std::vector<uint8_t>& m, uint32_t seq) {
     size_t at = out.size();
@@ -309,6 +309,7 @@ std::vector<uint8_t> Batch::Encode(uint32_t first_seq) const {
   };
   // The batch markers belong to nfnetlink itself; res_id names the subsystem they wrap.
   MsgPtr begin = NewMessage(NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
+  if (genid) PutBe32(begin.get(), NFNL_BATCH_GENID, *genid);
   append(internal::ToBytes(begin.get()), first_seq - 1);
   for (size_t i = 0; i < messages_.size(); ++i) append(messages_[i], first_seq + static_cast<uint32_t>(i));
   MsgPtr end = NewMessage(NFNL_MSG_BATCH_END, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
@@ -372,12 +373,12 @@ size_t Socket::Receive(bool wait) {
   return static_cast<size_t>(n);
 }
 
-void Socket::Commit(const Batch& batch) {
+void Socket::Commit(const Batch& batch, std::optional<uint32_t> genid) {
   if (batch.empty()) return;
   const uint32_t first = seq_ + 1;
   const size_t count = batch.descriptions().size();
   seq_ += static_cast<uint32_t>(count) + 2;
-  Send(batch.Encode(first));
+  Send(batch.Encode(first, genid));
   // Every message asked for an ack; a refused one answers with its errno, and then the kernel
   // has rolled the whole batch back.
   size_t answered = 0;
@@ -390,7 +391,19 @@ void Socket::Commit(const Batch& batch) {
     if (len == 0) break;
     int rem = static_cast<int>(len);
     for (auto* h = reinterpret_cast<nlmsghdr*>(buf_.get()); NLMSG_OK(h, rem); h = NLMSG_NEXT(h, rem)) {
-      if (h->nlmsg_type != NLMSG_ERROR || h->nlmsg_seq < first || h->nlmsg_seq >= first + count) continue;
+      if (h->nlmsg_type != NLMSG_ERROR) continue;
+      if (h->nlmsg_seq == first - 1) {
+        // An answer to BATCH_BEGIN refuses the whole batch before any of it ran (a stale
+        // generation: ERESTART); no message of it will be answered.
+        const auto* err = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
+        if (err->error != 0) {
+          throw ErrnoError(-err->error == ERESTART ? "the nf_tables ruleset changed since it was read"
+                                                   : "nf_tables refused the batch",
+                           -err->error);
+        }
+        continue;
+      }
+      if (h->nlmsg_seq < first || h->nlmsg_seq >= first + count) continue;
       ++answered;
       const auto* err = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
       if (err->error != 0 && first_errno == 0) {
@@ -440,7 +453,47 @@ bool Socket::ChainExists(uint8_t family, const std::string& table, const std::st
   return Exists(NFT_MSG_GETCHAIN, family, table, &chain);
 }
 
+uint32_t Socket::Generation() {
+  MsgPtr msg = NewMessage(NftType(NFT_MSG_GETGEN), 0, AF_UNSPEC);
+  const uint32_t seq = SendQuery(msg.get());
+  for (;;) {
+    size_t len = Receive(true);
+    int rem = static_cast<int>(len);
+    for (auto* h = reinterpret_cast<nlmsghdr*>(buf_.get()); NLMSG_OK(h, rem); h = NLMSG_NEXT(h, rem)) {
+      if (h->nlmsg_seq != seq) continue;
+      if (h->nlmsg_type == NLMSG_ERROR) {
+        int err = -static_cast<const nlmsgerr*>(NLMSG_DATA(h))->error;
+        throw ErrnoError("failed to read the nf_tables generation", err ? err : EPROTO);
+      }
+      const size_t header = NLMSG_ALIGN(sizeof(nfgenmsg));
+      if (h->nlmsg_type != NftType(NFT_MSG_NEWGEN) || h->nlmsg_len < NLMSG_HDRLEN + header) continue;
+      const auto* payload = static_cast<const uint8_t*>(NLMSG_DATA(h)) + header;
+      std::optional<uint32_t> id;
+      EachAttr(payload, h->nlmsg_len - NLMSG_HDRLEN - header, [&](int type, const nlattr* a) {
+        if (type == NFTA_GEN_ID) id = Be32At(a);
+      });
+      if (!id) throw InternalError("nf_tables sent no generation id", EPROTO);
+      return *id;
+    }
+  }
+}
+
 std::vector<RuleInfo> Socket::ListRules(uint8_t family, const std::string& table, const std::string& chain) {
+  constexpr int kAttempts = 10;
+  for (int attempt = 1;; ++attempt) {
+    bool interrupted = false;
+    std::vector<RuleInfo> rules = DumpRules(family, table, chain, &interrupted);
+    if (!interrupted) return rules;
+    if (attempt == kAttempts) {
+      throw InternalError("failed to list nf_tables chain " + Where(table, chain) + ": the dump was interrupted " +
+                              std::to_string(kAttempts) + " times",
+                          EINTR);
+    }
+  }
+}
+
+std::vector<RuleInfo> Socket::DumpRules(uint8_t family, const std::string& table, const std::string& chain,
+                                        bool* interrupted) {
   MsgPtr msg = NewMessage(NftType(NFT_MSG_GETRULE), NLM_F_DUMP, family);
   PutString(msg.get(), NFTA_RULE_TABLE, table);
   PutString(msg.get(), NFTA_RULE_CHAIN, chain);
@@ -451,6 +504,7 @@ std::vector<RuleInfo> Socket::ListRules(uint8_t family, const std::string& table
     int rem = static_cast<int>(len);
     for (auto* h = reinterpret_cast<nlmsghdr*>(buf_.get()); NLMSG_OK(h, rem); h = NLMSG_NEXT(h, rem)) {
       if (h->nlmsg_seq != seq) continue;
+      if (h->nlmsg_flags & NLM_F_DUMP_INTR) *interrupted = true;
       if (h->nlmsg_type == NLMSG_DONE) return rules;
       if (h->nlmsg_type == NLMSG_ERROR) {
         int err = -static_cast<const nlmsgerr*>(NLMSG_DATA(h))->error;
@@ -465,6 +519,11 @@ std::vector<RuleInfo> Socket::ListRules(uint8_t family, const std::string& table
       rules.push_back(ParseRule(payload + header, h->nlmsg_len - NLMSG_HDRLEN - header));
     }
   }
+}
+
+Socket& LazySocket::get() {
+  if (!sock_) sock_.emplace(Socket::Open());
+  return *sock_;
 }
 
 }  // namespace cnb::nl::nft

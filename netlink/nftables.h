@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,9 +61,10 @@ class Batch {
   bool empty() const { return messages_.empty(); }
   uint8_t family() const { return family_; }
 
-  // The wire form: BATCH_BEGIN, every message with NLM_F_ACK and seq = first_seq + its index,
-  // BATCH_END. Descriptions name each message for errors.
-  std::vector<uint8_t> Encode(uint32_t first_seq) const;
+  // The wire form: BATCH_BEGIN (seq first_seq - 1, carrying NFNL_BATCH_GENID when `genid` is
+  // set), every message with NLM_F_ACK and seq = first_seq + its index, BATCH_END.
+  // Descriptions name each message for errors.
+  std::vector<uint8_t> Encode(uint32_t first_seq, std::optional<uint32_t> genid = std::nullopt) const;
   const std::vector<std::string>& descriptions() const { return descriptions_; }
 
  private:
@@ -86,11 +88,18 @@ class Socket {
   static Socket Open();
 
   // Sends the batch and waits for every message's answer. Throws Error carrying the errno and
-  // the description of the first message the kernel refused.
-  void Commit(const Batch& batch);
+  // the description of the first message the kernel refused. With `genid` (from Generation())
+  // the kernel applies the batch only if the ruleset is still that generation, and refuses it
+  // with ERESTART otherwise: a batch built from what a listing showed cannot act on a ruleset
+  // that changed since.
+  void Commit(const Batch& batch, std::optional<uint32_t> genid = std::nullopt);
+  // The ruleset's generation (NFT_MSG_GETGEN); every commit in the namespace moves it on.
+  uint32_t Generation();
   bool TableExists(uint8_t family, const std::string& table);
   bool ChainExists(uint8_t family, const std::string& table, const std::string& chain);
-  // The chain's rules in order; empty when the table or the chain does not exist.
+  // The chain's rules in order; empty when the table or the chain does not exist. A dump the
+  // kernel marks interrupted (NLM_F_DUMP_INTR: the ruleset changed while it was being read, so
+  // rules may be missing) is read again, a bounded number of times.
   std::vector<RuleInfo> ListRules(uint8_t family, const std::string& table, const std::string& chain);
 
  private:
@@ -103,11 +112,26 @@ class Socket {
   size_t Receive(bool wait);
   // A GET request with table (and chain) names; true when the kernel answers with the object.
   bool Exists(uint16_t msg_type, uint8_t family, const std::string& table, const std::string* chain);
+  // One dump of the chain; `interrupted` tells whether the kernel flagged it NLM_F_DUMP_INTR.
+  std::vector<RuleInfo> DumpRules(uint8_t family, const std::string& table, const std::string& chain,
+                                  bool* interrupted);
 
   UniqueFd fd_;
   uint32_t seq_ = 1;
   // Left uninitialised: only what the kernel writes into it becomes resident.
   std::unique_ptr<uint8_t[]> buf_;
+};
+
+// The command's one NETLINK_NETFILTER socket, opened on first use. Releasing any such socket
+// makes the kernel finish its pending nf_tables destroy work first (after an RCU grace period,
+// under the commit mutex), so a command opens one, keeps it until its other slow kernel work is
+// done, and releases it last (declare it first).
+class LazySocket {
+ public:
+  Socket& get();
+
+ private:
+  std::optional<Socket> sock_;
 };
 
 // Decodes one NFT_MSG_NEWRULE payload (after the nfgenmsg header); for tests and ListRules.
