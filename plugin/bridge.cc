@@ -392,6 +392,7 @@ void RejectUnsupported(const NetConf& conf) {
 }
 
 cni::Result CmdAdd(const cni::Invocation& inv) {
+  nl::nft::LazySocket nft;  // first, so released last (see its comment)
   NetConf conf = ParseNetConf(inv);
   SetupLogging(conf, inv);
   RejectUnsupported(conf);
@@ -488,7 +489,7 @@ cni::Result CmdAdd(const cni::Invocation& inv) {
     }
     timer.Step("gateway");
     if (conf.ip_masq) {
-      masq = MakeMasquerader(conf.ip_masq_backend);
+      masq = MakeMasquerader(conf.ip_masq_backend, nft);
       MasqTarget target{conf.name, inv.container_id, inv.ifname};
       auto nets = AddressesOf(result);
       masq->Setup(target, nets);
@@ -512,23 +513,25 @@ cni::Result CmdAdd(const cni::Invocation& inv) {
 }
 
 void CmdDel(const cni::Invocation& inv) {
+  // First, so released last: its release waits for the destroy work of the rules deleted below
+  // (an RCU grace period), which then runs while the veth is being deleted.
+  nl::nft::LazySocket nft;
   NetConf conf = ParseNetConf(inv);
   SetupLogging(conf, inv);
   Timer timer("DEL");
 
+  // The pod's end and its addresses, while the netns is there.
+  std::optional<nl::Socket> pod;
+  std::optional<nl::LinkInfo> pod_link;
   std::vector<IpNet> addrs;
   if (!inv.netns.empty()) {
     try {
       nl::Netns pod_ns = nl::Netns::Open(inv.netns);
-      nl::Socket pod = nl::Socket::OpenIn(pod_ns);
-      if (auto link = nl::GetLink(pod, inv.ifname)) {
-        for (const auto& a : nl::ListAddresses(pod, link->ifindex)) {
+      pod.emplace(nl::Socket::OpenIn(pod_ns));
+      pod_link = nl::GetLink(*pod, inv.ifname);
+      if (pod_link) {
+        for (const auto& a : nl::ListAddresses(*pod, pod_link->ifindex)) {
           if (!a.local.addr().IsLinkLocalUnicast()) addrs.push_back(a.local);
-        }
-        try {
-          nl::DeleteLink(pod, link->ifindex);
-        } catch (const Error& e) {
-          if (!e.IsNotFound()) throw;
         }
       }
     } catch (const Error& e) {
@@ -537,28 +540,46 @@ void CmdDel(const cni::Invocation& inv) {
       log::Info("netns " + inv.netns + " is gone: " + e.msg());
     }
   }
+  timer.Step("pod");
 
   std::optional<Error> first_error;
+  auto note = [&first_error](const Error& e) {
+    if (!first_error) first_error = e;
+  };
+  std::optional<IpamClient> ipam;
   if (conf.layer3()) {
-    IpamClient ipam(inv, conf.ipam_type);
+    ipam.emplace(inv, conf.ipam_type);
     if (conf.ip_masq && addrs.empty()) {
       // The netns or link was already gone: find the addresses from IPAM or the cached result so
       // the masquerade rules go too (the reference leaks them here).
-      for (const auto& ip : ipam.ReservedIps()) addrs.push_back(IpNet(ip, ip.bits()));
+      for (const auto& ip : ipam->ReservedIps()) addrs.push_back(IpNet(ip, ip.bits()));
       if (addrs.empty() && conf.prev_result) addrs = AddressesOf(*conf.prev_result);
     }
-    try {
-      ipam.Del();
-    } catch (const Error& e) {
-      first_error = e;
-    }
+    // Rules first: their deferred destroy then overlaps the veth deletion's own RCU wait.
     if (conf.ip_masq) {
       try {
-        MakeTeardownMasquerader()->Teardown({conf.name, inv.container_id, inv.ifname}, addrs);
+        MakeTeardownMasquerader(nft)->Teardown({conf.name, inv.container_id, inv.ifname}, addrs);
       } catch (const Error& e) {
-        if (!first_error) first_error = e;
+        note(e);
       }
     }
+    timer.Step("masq");
+  }
+  if (pod_link) {
+    try {
+      nl::DeleteLink(*pod, pod_link->ifindex);
+    } catch (const Error& e) {
+      if (!e.IsNotFound()) note(e);
+    }
+  }
+  timer.Step("veth");
+  if (ipam) {
+    try {
+      ipam->Del();
+    } catch (const Error& e) {
+      note(e);
+    }
+    timer.Step("ipam");
   }
   if (first_error) throw *first_error;
 }
@@ -668,6 +689,7 @@ void CmdStatus(const cni::Invocation& inv) {
 }
 
 void CmdGc(const cni::Invocation& inv) {
+  nl::nft::LazySocket nft;  // first, so released last (see its comment)
   NetConf conf = ParseNetConf(inv);
   SetupLogging(conf, inv);
   Timer timer("GC");
@@ -683,7 +705,7 @@ void CmdGc(const cni::Invocation& inv) {
   auto valid = ValidAttachments(inv.config, &present);
   if (present) {
     try {
-      MakeTeardownMasquerader()->Gc(conf.name, valid);
+      MakeTeardownMasquerader(nft)->Gc(conf.name, valid);
     } catch (const Error& e) {
       if (!first_error) first_error = e;
     }

@@ -73,8 +73,8 @@ std::string JoinErrors(const std::vector<std::string>& errors) {
 // backends clean up; a backend whose program is not installed cannot hold anything.
 class TeardownAllMasquerader : public Masquerader {
  public:
-  TeardownAllMasquerader(Tools tools, Runner runner)
-      : tools_(tools), iptables_(tools, runner), nft_(tools, runner) {}
+  TeardownAllMasquerader(Tools tools, Runner runner, nl::nft::LazySocket& nft)
+      : tools_(tools), iptables_(tools, runner, nft), nft_(tools, runner, nft) {}
 
   void Setup(const MasqTarget&, const std::vector<IpNet>&) override {
     throw InternalError("the teardown masquerader cannot set up rules");
@@ -116,8 +116,8 @@ class TeardownAllMasquerader : public Masquerader {
 // probe runs only when iptables fails, so the usual ADD costs a single exec.
 class AutoMasquerader : public Masquerader {
  public:
-  AutoMasquerader(Tools tools, Runner runner)
-      : tools_(tools), runner_(runner), iptables_(tools, runner), nft_(tools, runner) {}
+  AutoMasquerader(Tools tools, Runner runner, nl::nft::LazySocket& nft)
+      : tools_(tools), runner_(runner), nft_socket_(nft), iptables_(tools, runner, nft), nft_(tools, runner, nft) {}
 
   void Setup(const MasqTarget& target, const std::vector<IpNet>& ips) override {
     if (chosen_ != nullptr) {
@@ -146,17 +146,18 @@ class AutoMasquerader : public Masquerader {
     if (chosen_ != nullptr) {
       chosen_->Teardown(target, ips);
     } else {
-      TeardownAllMasquerader(tools_, runner_).Teardown(target, ips);
+      TeardownAllMasquerader(tools_, runner_, nft_socket_).Teardown(target, ips);
     }
   }
 
   void Gc(const std::string& network, const std::vector<Attachment>& valid) override {
-    TeardownAllMasquerader(tools_, runner_).Gc(network, valid);
+    TeardownAllMasquerader(tools_, runner_, nft_socket_).Gc(network, valid);
   }
 
  private:
   Tools tools_;
   Runner runner_;
+  nl::nft::LazySocket& nft_socket_;
   IptablesMasquerader iptables_;
   NftMasquerader nft_;
   Masquerader* chosen_ = nullptr;
@@ -164,29 +165,30 @@ class AutoMasquerader : public Masquerader {
 
 }  // namespace
 
-std::unique_ptr<Masquerader> MakeMasquerader(const std::string& backend, Tools tools, Runner runner) {
-  if (backend.empty()) return std::make_unique<AutoMasquerader>(std::move(tools), std::move(runner));
-  if (backend == "iptables") return std::make_unique<IptablesMasquerader>(std::move(tools), std::move(runner));
-  if (backend == "nftables") return std::make_unique<NftMasquerader>(std::move(tools), std::move(runner));
+std::unique_ptr<Masquerader> MakeMasquerader(const std::string& backend, Tools tools, Runner runner,
+                                             nl::nft::LazySocket& nft) {
+  if (backend.empty()) return std::make_unique<AutoMasquerader>(std::move(tools), std::move(runner), nft);
+  if (backend == "iptables") return std::make_unique<IptablesMasquerader>(std::move(tools), std::move(runner), nft);
+  if (backend == "nftables") return std::make_unique<NftMasquerader>(std::move(tools), std::move(runner), nft);
   throw InternalError("unknown ipmasq backend " + GoQuote(backend));
 }
 
-std::unique_ptr<Masquerader> MakeTeardownMasquerader(Tools tools, Runner runner) {
-  return std::make_unique<TeardownAllMasquerader>(std::move(tools), std::move(runner));
+std::unique_ptr<Masquerader> MakeTeardownMasquerader(Tools tools, Runner runner, nl::nft::LazySocket& nft) {
+  return std::make_unique<TeardownAllMasquerader>(std::move(tools), std::move(runner), nft);
 }
 
 }  // namespace masq
 
-std::unique_ptr<Masquerader> MakeMasquerader(const std::string& backend) {
+std::unique_ptr<Masquerader> MakeMasquerader(const std::string& backend, nl::nft::LazySocket& nft) {
   // Validate the name before looking for programs, so a typo is reported as such.
   if (!backend.empty() && backend != "iptables" && backend != "nftables") {
     throw InternalError("unknown ipmasq backend " + masq::GoQuote(backend));
   }
-  return masq::MakeMasquerader(backend, masq::FindTools(), RunProcess);
+  return masq::MakeMasquerader(backend, masq::FindTools(), RunProcess, nft);
 }
 
-std::unique_ptr<Masquerader> MakeTeardownMasquerader() {
-  return masq::MakeTeardownMasquerader(masq::FindTools(), RunProcess);
+std::unique_ptr<Masquerader> MakeTeardownMasquerader(nl::nft::LazySocket& nft) {
+  return masq::MakeTeardownMasquerader(masq::FindTools(), RunProcess, nft);
 }
 
 }  // namespace cnb::bridge

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "common/ip.h"
+#include "netlink/nftables.h"
 
 namespace cnb::bridge {
 
@@ -40,9 +41,10 @@ std::string IptablesChainName(const std::string& network, const std::string& con
 std::string IptablesComment(const std::string& network, const std::string& container_id);
 
 // backend: "iptables", "nftables" or "" (auto: iptables unless only nft is usable).
-// Throws Error 999 `unknown ipmasq backend "<x>"` for anything else.
-std::unique_ptr<Masquerader> MakeMasquerader(const std::string& backend);
+// Throws Error 999 `unknown ipmasq backend "<x>"` for anything else. `nft` is the command's
+// netfilter socket (see nl::nft::LazySocket), which must outlive the masquerader.
+std::unique_ptr<Masquerader> MakeMasquerader(const std::string& backend, nl::nft::LazySocket& nft);
 // For DEL/GC: tears down with both backends, as the reference does.
-std::unique_ptr<Masquerader> MakeTeardownMasquerader();
+std::unique_ptr<Masquerader> MakeTeardownMasquerader(nl::nft::LazySocket& nft);
 
 }  // namespace cnb::bridge

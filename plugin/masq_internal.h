@@ -74,7 +74,8 @@ std::optional<std::string> GoUnquote(std::string_view quoted);
 
 class IptablesMasquerader : public Masquerader {
  public:
-  IptablesMasquerader(Tools tools, Runner runner) : tools_(std::move(tools)), runner_(std::move(runner)) {}
+  IptablesMasquerader(Tools tools, Runner runner, nl::nft::LazySocket& nft)
+      : tools_(std::move(tools)), runner_(std::move(runner)), nft_(nft) {}
   void Setup(const MasqTarget& target, const std::vector<IpNet>& ips) override;
   void Teardown(const MasqTarget& target, const std::vector<IpNet>& ips) override;
   // The reference does not garbage-collect iptables rules ("FIXME"); the jumps' comments name the
@@ -105,6 +106,7 @@ class IptablesMasquerader : public Masquerader {
 
   Tools tools_;
   Runner runner_;
+  nl::nft::LazySocket& nft_;
 };
 
 // ---- iptables-nft over netlink ----
@@ -114,15 +116,17 @@ bool ResolvesToIptablesNft(const std::string& tool);
 bool XtNftCommentFits(const std::string& comment);
 // The expressions iptables-nft writes for `[!] -s|-d <net>`.
 std::vector<nl::nft::Expr> XtNftAddressMatch(bool source, const IpNet& net, bool negate);
-// IptablesSetupScript's transaction as iptables-restore on iptables-nft sends it: the chain
+// IptablesSetupScript's transaction as iptables-restore on iptables-nft sends it: the nat table
+// and its POSTROUTING base chain when `add_postrouting` (they are missing), the chain
 // (exclusively: a leftover one fails it with EEXIST), its rules, the POSTROUTING jumps.
 nl::nft::Batch XtNftSetupBatch(const std::string& chain, const std::string& comment,
-                               const std::vector<IpNet>& ips);
-void XtNftSetup(const std::string& chain, const std::string& comment, const std::vector<IpNet>& ips);
+                               const std::vector<IpNet>& ips, bool add_postrouting);
+void XtNftSetup(nl::nft::Socket& sock, const std::string& chain, const std::string& comment,
+                const std::vector<IpNet>& ips);
 // Deletes the POSTROUTING jumps to `chain`, then the chain; succeeds when none of it exists.
-void XtNftTeardown(bool v6, const std::string& chain);
-// Whether the nftables backend's table exists in the current netns.
-bool NftTablePresent();
+void XtNftTeardown(nl::nft::Socket& sock, bool v6, const std::string& chain);
+// Whether the nftables backend's table exists in the socket's netns.
+bool NftTablePresent(nl::nft::Socket& sock);
 
 // ---- nftables ----
 inline constexpr std::string_view kNftTable = "cni_plugins_masquerade";
@@ -150,7 +154,8 @@ std::string NftDeleteScript(const std::vector<uint64_t>& handles);
 
 class NftMasquerader : public Masquerader {
  public:
-  NftMasquerader(Tools tools, Runner runner) : tools_(std::move(tools)), runner_(std::move(runner)) {}
+  NftMasquerader(Tools tools, Runner runner, nl::nft::LazySocket& nft)
+      : tools_(std::move(tools)), runner_(std::move(runner)), nft_(nft) {}
   void Setup(const MasqTarget& target, const std::vector<IpNet>& ips) override;
   void Teardown(const MasqTarget& target, const std::vector<IpNet>& ips) override;
   void Gc(const std::string& network, const std::vector<Attachment>& valid) override;
@@ -165,11 +170,14 @@ class NftMasquerader : public Masquerader {
 
   Tools tools_;
   Runner runner_;
+  nl::nft::LazySocket& nft_;
 };
 
 // ---- selection ----
 // "" picks iptables when it works, else nftables; the choice is made at the first Setup.
-std::unique_ptr<Masquerader> MakeMasquerader(const std::string& backend, Tools tools, Runner runner);
-std::unique_ptr<Masquerader> MakeTeardownMasquerader(Tools tools, Runner runner);
+// `nft` is the command's netfilter socket; it must outlive the masquerader.
+std::unique_ptr<Masquerader> MakeMasquerader(const std::string& backend, Tools tools, Runner runner,
+                                             nl::nft::LazySocket& nft);
+std::unique_ptr<Masquerader> MakeTeardownMasquerader(Tools tools, Runner runner, nl::nft::LazySocket& nft);
 
 }  // namespace cnb::bridge::masq

@@ -295,7 +295,7 @@ void IptablesMasquerader::SetupFamily(const Family& f, const std::string& chain,
 void IptablesMasquerader::SetupFamilyNative(const std::string& chain, const std::string& comment,
                                             const std::vector<IpNet>& ips) {
   try {
-    XtNftSetup(chain, comment, ips);
+    XtNftSetup(nft_.get(), chain, comment, ips);
     return;
   } catch (const Error& e) {
     if (!e.IsExists()) throw e.Wrap("failed to set up masquerade");
@@ -303,8 +303,8 @@ void IptablesMasquerader::SetupFamilyNative(const std::string& chain, const std:
     log::Info(e.msg() + "; removing leftovers of " + chain + " and retrying");
   }
   try {
-    XtNftTeardown(ips.front().addr().is_v6(), chain);
-    XtNftSetup(chain, comment, ips);
+    XtNftTeardown(nft_.get(), ips.front().addr().is_v6(), chain);
+    XtNftSetup(nft_.get(), chain, comment, ips);
   } catch (const Error& e) {
     throw e.Wrap("failed to set up masquerade");
   }
@@ -338,7 +338,7 @@ bool IptablesMasquerader::TeardownFamily(const Family& f, const std::string& cha
   if (f.restore_tool.empty() || f.list_tool.empty()) return false;
   if (f.native) {
     try {
-      XtNftTeardown(f.v6, chain);
+      XtNftTeardown(nft_.get(), f.v6, chain);
     } catch (const Error& e) {
       throw e.Wrap("failed to remove masquerade chain " + chain);
     }

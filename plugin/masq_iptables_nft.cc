@@ -89,10 +89,15 @@ std::vector<Expr> XtNftAddressMatch(bool source, const IpNet& net, bool negate) 
           Expr::Cmp(!negate, std::vector<uint8_t>(addr, addr + size))};
 }
 
-nl::nft::Batch XtNftSetupBatch(const std::string& chain, const std::string& comment, const std::vector<IpNet>& ips) {
+nl::nft::Batch XtNftSetupBatch(const std::string& chain, const std::string& comment, const std::vector<IpNet>& ips,
+                               bool add_postrouting) {
   const bool v6 = !ips.empty() && ips.front().addr().is_v6();
   nl::nft::Batch batch(FamilyOf(v6));
-  batch.AddTable(kNatTable);
+  // The table and POSTROUTING only when missing: re-sending an existing base chain is an update
+  // transaction, which the kernel frees after an RCU grace period, and the release of any
+  // netfilter socket in the namespace (ours at exit included) waits for that under the commit
+  // mutex.
+  if (add_postrouting) batch.AddTable(kNatTable);
   batch.AddChain(kNatTable, chain);  // exclusive, like -N: a leftover chain fails the batch
   // The rules of IptablesSetupScript, in its order.
   std::set<std::string> subnets;
@@ -104,7 +109,7 @@ nl::nft::Batch XtNftSetupBatch(const std::string& chain, const std::string& comm
   const IpNet multicast = *IpNet::Parse(v6 ? "ff00::/8" : "224.0.0.0/4");
   batch.AppendRule(kNatTable, chain, Rule(XtNftAddressMatch(false, multicast, true), comment, MasqueradeTarget(v6)),
                    true);
-  batch.AddBaseChain(kNatTable, kPostrouting, "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC);
+  if (add_postrouting) batch.AddBaseChain(kNatTable, kPostrouting, "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC);
   std::set<std::string> sources;
   for (const auto& ip : ips) {
     IpNet host(ip.addr(), ip.addr().bits());
@@ -115,16 +120,24 @@ nl::nft::Batch XtNftSetupBatch(const std::string& chain, const std::string& comm
   return batch;
 }
 
-void XtNftSetup(const std::string& chain, const std::string& comment, const std::vector<IpNet>& ips) {
-  nl::nft::Socket::Open().Commit(XtNftSetupBatch(chain, comment, ips));
+void XtNftSetup(nl::nft::Socket& sock, const std::string& chain, const std::string& comment,
+                const std::vector<IpNet>& ips) {
+  const bool v6 = !ips.empty() && ips.front().addr().is_v6();
+  // A concurrent first ADD may create it in between: then ours updates it, once per node.
+  const bool add_postrouting = !sock.ChainExists(FamilyOf(v6), kNatTable, kPostrouting);
+  sock.Commit(XtNftSetupBatch(chain, comment, ips, add_postrouting));
 }
 
-void XtNftTeardown(bool v6, const std::string& chain) {
+void XtNftTeardown(nl::nft::Socket& sock, bool v6, const std::string& chain) {
   const uint8_t family = FamilyOf(v6);
-  nl::nft::Socket sock = nl::nft::Socket::Open();
-  // A rule or chain can vanish between looking and deleting (a concurrent DEL): look again then.
-  // A missing table or chain reads as empty, and an empty batch is not sent.
-  for (int attempt = 0;; ++attempt) {
+  // The batch is built from a listing of POSTROUTING and is bound to the generation the listing
+  // saw: if another commit (a concurrent ADD or DEL) moved the ruleset in between, the kernel
+  // refuses it (ERESTART) and we look again. Without that, a listing that missed our jump would
+  // delete a chain still jumped to (EBUSY). A missing table or chain reads as empty, and an
+  // empty batch is not sent.
+  constexpr int kAttempts = 50;
+  for (int attempt = 1;; ++attempt) {
+    const uint32_t generation = sock.Generation();
     nl::nft::Batch batch(family);
     for (const auto& rule : sock.ListRules(family, kNatTable, kPostrouting)) {
       if (rule.jump == chain) batch.DeleteRule(kNatTable, kPostrouting, rule.handle);
@@ -134,16 +147,17 @@ void XtNftTeardown(bool v6, const std::string& chain) {
       batch.DeleteChain(kNatTable, chain);
     }
     try {
-      sock.Commit(batch);
+      sock.Commit(batch, generation);
       return;
     } catch (const Error& e) {
-      if (!e.IsNotFound() || attempt > 0) throw;
+      // ERESTART: the ruleset moved on. ENOENT/EBUSY cannot follow from a listing the kernel
+      // vouched for, but a kernel without generation checks would answer so; look again.
+      const bool stale = e.sys_errno() == ERESTART || e.IsNotFound() || e.sys_errno() == EBUSY;
+      if (!stale || attempt == kAttempts) throw;
     }
   }
 }
 
-bool NftTablePresent() {
-  return nl::nft::Socket::Open().TableExists(NFPROTO_INET, std::string(kNftTable));
-}
+bool NftTablePresent(nl::nft::Socket& sock) { return sock.TableExists(NFPROTO_INET, std::string(kNftTable)); }
 
 }  // namespace cnb::bridge::masq

@@ -140,7 +140,7 @@ void NftMasquerader::Setup(const MasqTarget& target, const std::vector<IpNet>& i
 bool NftMasquerader::NothingToList() {
   if (!tools_.probe_nft_table) return false;
   try {
-    return !NftTablePresent();
+    return !NftTablePresent(nft_.get());
   } catch (const Error& e) {
     log::Debug("could not probe the nftables masquerade table: " + e.msg());
     return false;  // let nft itself tell

@@ -10,10 +10,14 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <functional>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "netlink/nftables.h"
+#include "plugin/masq.h"
 #include "support/process.h"
 
 namespace cnb::test {
@@ -70,6 +74,29 @@ class InNetns {
  private:
   int saved_ = -1;
 };
+
+// A masquerader bundled with the netfilter socket it uses, which opens in the namespace where
+// it is first used. Neither copied nor moved (the masquerader refers to the socket), so made
+// in place: `auto m = Masq("iptables");` or `Masq("nftables")->Setup(...)`.
+class OwnedMasquerader {
+ public:
+  using Factory = std::function<std::unique_ptr<bridge::Masquerader>(nl::nft::LazySocket&)>;
+  explicit OwnedMasquerader(const Factory& make) : masq_(make(nft_)) {}
+  OwnedMasquerader(const OwnedMasquerader&) = delete;
+  OwnedMasquerader& operator=(const OwnedMasquerader&) = delete;
+  bridge::Masquerader* operator->() const { return masq_.get(); }
+
+ private:
+  nl::nft::LazySocket nft_;
+  std::unique_ptr<bridge::Masquerader> masq_;
+};
+
+inline OwnedMasquerader Masq(const std::string& backend) {
+  return OwnedMasquerader([&backend](nl::nft::LazySocket& nft) { return bridge::MakeMasquerader(backend, nft); });
+}
+inline OwnedMasquerader TeardownMasq() {
+  return OwnedMasquerader([](nl::nft::LazySocket& nft) { return bridge::MakeTeardownMasquerader(nft); });
+}
 
 // Lines of `iptables -S` output that are not chain policies ("-P ...").
 inline std::vector<std::string> RuleLines(const std::string& listing) {

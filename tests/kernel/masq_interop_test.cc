@@ -90,7 +90,7 @@ TEST_F(MasqInteropTest, SameRulesAndEachRemovesTheOthers) {
   // Ours removes the reference's.
   {
     InNetns in(host_);
-    MakeTeardownMasquerader()->Teardown(target_, ips_);
+    test::TeardownMasq()->Teardown(target_, ips_);
   }
   EXPECT_EQ(RuleLines(host_.Exec({"iptables", "-t", "nat", "-S"})), std::vector<std::string>{});
   EXPECT_EQ(RuleLines(host_.Exec({"ip6tables", "-t", "nat", "-S"})), std::vector<std::string>{});
@@ -98,7 +98,7 @@ TEST_F(MasqInteropTest, SameRulesAndEachRemovesTheOthers) {
   // Ours writes exactly what the reference wrote, down to the nftables expressions.
   {
     InNetns in(host_);
-    MakeMasquerader("iptables")->Setup(target_, ips_);
+    test::Masq("iptables")->Setup(target_, ips_);
   }
   Snapshot ours = Take(host_);
   EXPECT_EQ(ours.v4, reference.v4);
@@ -117,7 +117,7 @@ TEST_F(MasqInteropTest, OursRemovesTheReferencesWithoutKnowingTheAddresses) {
   ASSERT_EQ(RuleLines(host_.Exec({"iptables", "-t", "nat", "-S"})).size(), 4u);
   {
     InNetns in(host_);
-    MakeTeardownMasquerader()->Teardown({"brnet", "def456", "eth0"}, {});
+    test::TeardownMasq()->Teardown({"brnet", "def456", "eth0"}, {});
   }
   EXPECT_EQ(RuleLines(host_.Exec({"iptables", "-t", "nat", "-S"})), std::vector<std::string>{});
   EXPECT_EQ(RuleLines(host_.Exec({"ip6tables", "-t", "nat", "-S"})), std::vector<std::string>{});

@@ -32,6 +32,16 @@ masq::Tools ToolsFor(bool native) {
   return tools;
 }
 
+test::OwnedMasquerader MakeWith(const std::string& backend, bool native) {
+  return test::OwnedMasquerader(
+      [&](nl::nft::LazySocket& nft) { return masq::MakeMasquerader(backend, ToolsFor(native), RunProcess, nft); });
+}
+
+test::OwnedMasquerader MakeTeardownWith(bool native) {
+  return test::OwnedMasquerader(
+      [&](nl::nft::LazySocket& nft) { return masq::MakeTeardownMasquerader(ToolsFor(native), RunProcess, nft); });
+}
+
 class MasqIptablesKernelTest : public ::testing::TestWithParam<bool> {
  protected:
   void SetUp() override {
@@ -42,10 +52,8 @@ class MasqIptablesKernelTest : public ::testing::TestWithParam<bool> {
     }
   }
 
-  std::unique_ptr<Masquerader> Make(const std::string& backend) {
-    return masq::MakeMasquerader(backend, ToolsFor(GetParam()), RunProcess);
-  }
-  std::unique_ptr<Masquerader> MakeTeardown() { return masq::MakeTeardownMasquerader(ToolsFor(GetParam()), RunProcess); }
+  test::OwnedMasquerader Make(const std::string& backend) { return MakeWith(backend, GetParam()); }
+  test::OwnedMasquerader MakeTeardown() { return MakeTeardownWith(GetParam()); }
 
   std::vector<std::string> Rules(const char* tool = "iptables") {
     return RuleLines(ns_.Exec({tool, "-t", "nat", "-S"}));
@@ -184,7 +192,7 @@ TEST_P(MasqIptablesKernelTest, TheOtherPathRemovesTheRules) {
   // A node can switch binaries or iptables flavours between ADD and DEL.
   InNetns in(ns_);
   Make("iptables")->Setup(kTarget, {Net("10.88.0.2/24"), Net("fd00:88::2/64")});
-  masq::MakeTeardownMasquerader(ToolsFor(!GetParam()), RunProcess)->Teardown(kTarget, {});
+  MakeTeardownWith(!GetParam())->Teardown(kTarget, {});
   EXPECT_EQ(Rules(), std::vector<std::string>{});
   EXPECT_EQ(Rules("ip6tables"), std::vector<std::string>{});
 }
@@ -219,11 +227,11 @@ TEST(MasqIptablesNftTest, NetlinkRulesAreByteForByteWhatIptablesRestoreWrites) {
   MasqNetns exec;
   {
     InNetns in(native);
-    masq::MakeMasquerader("iptables", ToolsFor(true), RunProcess)->Setup(kTarget, ips);
+    MakeWith("iptables", true)->Setup(kTarget, ips);
   }
   {
     InNetns in(exec);
-    masq::MakeMasquerader("iptables", ToolsFor(false), RunProcess)->Setup(kTarget, ips);
+    MakeWith("iptables", false)->Setup(kTarget, ips);
   }
   const std::string ours = NftBytecode(native);
   EXPECT_NE(ours.find("[ target name MASQUERADE rev 0 ]"), std::string::npos) << ours;

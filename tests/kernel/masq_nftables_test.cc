@@ -32,7 +32,7 @@ class MasqNftKernelTest : public ::testing::Test {
 TEST_F(MasqNftKernelTest, SetupWritesTheReferenceLayout) {
   {
     InNetns in(ns_);
-    MakeMasquerader("nftables")->Setup({"mynet", "abc123", "eth0"}, {Net("10.0.0.5/24"), Net("fd00::5/64")});
+    test::Masq("nftables")->Setup({"mynet", "abc123", "eth0"}, {Net("10.0.0.5/24"), Net("fd00::5/64")});
   }
   std::string table = Table();
   const std::string comment = "comment \"d23676b4f2d9fe04-ebce0e3dd4dafae3, net: mynet, if: eth0, id: abc123\"";
@@ -48,7 +48,7 @@ TEST_F(MasqNftKernelTest, SetupWritesTheReferenceLayout) {
 
 TEST_F(MasqNftKernelTest, SetupAgainReplacesTheInstanceRules) {
   InNetns in(ns_);
-  auto m = MakeMasquerader("nftables");
+  auto m = test::Masq("nftables");
   m->Setup({"mynet", "abc123", "eth0"}, {Net("10.0.0.5/24")});
   m->Setup({"mynet", "abc123", "eth0"}, {Net("10.0.0.6/24")});
   std::string table = Table();
@@ -59,31 +59,31 @@ TEST_F(MasqNftKernelTest, SetupAgainReplacesTheInstanceRules) {
 
 TEST_F(MasqNftKernelTest, TeardownRemovesOnlyItsRulesAndRepeats) {
   InNetns in(ns_);
-  MakeMasquerader("nftables")->Setup({"mynet", "abc123", "eth0"}, {Net("10.0.0.5/24")});
+  test::Masq("nftables")->Setup({"mynet", "abc123", "eth0"}, {Net("10.0.0.5/24")});
   // Same IP for another container (the reference's motivating case): must survive.
-  MakeMasquerader("nftables")->Setup({"mynet", "other", "eth0"}, {Net("10.0.0.5/24")});
-  MakeTeardownMasquerader()->Teardown({"mynet", "abc123", "eth0"}, {});
+  test::Masq("nftables")->Setup({"mynet", "other", "eth0"}, {Net("10.0.0.5/24")});
+  test::TeardownMasq()->Teardown({"mynet", "abc123", "eth0"}, {});
   std::string table = Table();
   EXPECT_EQ(Count(table, "masquerade comment"), 1) << table;
   EXPECT_NE(table.find("id: other"), std::string::npos) << table;
-  EXPECT_NO_THROW(MakeTeardownMasquerader()->Teardown({"mynet", "abc123", "eth0"}, {}));
-  MakeTeardownMasquerader()->Teardown({"mynet", "other", "eth0"}, {Net("10.0.0.5/24")});
+  EXPECT_NO_THROW(test::TeardownMasq()->Teardown({"mynet", "abc123", "eth0"}, {}));
+  test::TeardownMasq()->Teardown({"mynet", "other", "eth0"}, {Net("10.0.0.5/24")});
   EXPECT_EQ(Count(Table(), "masquerade comment"), 0);
 }
 
 TEST_F(MasqNftKernelTest, TeardownWithoutTableSucceeds) {
   InNetns in(ns_);
-  EXPECT_NO_THROW(MakeTeardownMasquerader()->Teardown({"mynet", "abc123", "eth0"}, {}));
-  EXPECT_NO_THROW(MakeTeardownMasquerader()->Gc("mynet", {}));
+  EXPECT_NO_THROW(test::TeardownMasq()->Teardown({"mynet", "abc123", "eth0"}, {}));
+  EXPECT_NO_THROW(test::TeardownMasq()->Gc("mynet", {}));
 }
 
 TEST_F(MasqNftKernelTest, GcRemovesInvalidAttachmentsOfTheNetworkOnly) {
   InNetns in(ns_);
-  MakeMasquerader("nftables")->Setup({"mynet", "keep", "eth0"}, {Net("10.0.0.5/24")});
-  MakeMasquerader("nftables")->Setup({"mynet", "stale", "eth0"}, {Net("10.0.0.6/24")});
-  MakeMasquerader("nftables")->Setup({"mynet", "keep", "eth1"}, {Net("10.0.1.6/24")});
-  MakeMasquerader("nftables")->Setup({"othernet", "stale", "eth0"}, {Net("10.1.0.6/24")});
-  MakeTeardownMasquerader()->Gc("mynet", {{"keep", "eth0"}});
+  test::Masq("nftables")->Setup({"mynet", "keep", "eth0"}, {Net("10.0.0.5/24")});
+  test::Masq("nftables")->Setup({"mynet", "stale", "eth0"}, {Net("10.0.0.6/24")});
+  test::Masq("nftables")->Setup({"mynet", "keep", "eth1"}, {Net("10.0.1.6/24")});
+  test::Masq("nftables")->Setup({"othernet", "stale", "eth0"}, {Net("10.1.0.6/24")});
+  test::TeardownMasq()->Gc("mynet", {{"keep", "eth0"}});
   std::string table = Table();
   EXPECT_EQ(Count(table, "masquerade comment"), 2) << table;
   EXPECT_NE(table.find("net: mynet, if: eth0, id: keep"), std::string::npos) << table;

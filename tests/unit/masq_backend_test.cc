@@ -20,6 +20,12 @@ Tools AllTools() {
   return {"/sbin/iptables", "/sbin/iptables-restore", "/sbin/ip6tables", "/sbin/ip6tables-restore", "/sbin/nft"};
 }
 
+// These backends only use the netfilter socket on iptables-nft hosts, which AllTools() is not.
+nl::nft::LazySocket& UnusedNft() {
+  static nl::nft::LazySocket nft;
+  return nft;
+}
+
 // Answers execs from a queue of canned results (exit 0 with no output once it runs dry).
 struct FakeRunner {
   std::vector<ProcessRequest> calls;
@@ -93,7 +99,7 @@ TEST(MasqIptablesScriptTest, FindJumpRules) {
 
 TEST(MasqIptablesTest, SetupIsOneRestorePerFamily) {
   FakeRunner fake;
-  IptablesMasquerader m(AllTools(), fake.AsRunner());
+  IptablesMasquerader m(AllTools(), fake.AsRunner(), UnusedNft());
   m.Setup(kTarget, {Net("10.88.0.2/24"), Net("fd00::2/64")});
   ASSERT_EQ(fake.calls.size(), 2u);
   EXPECT_EQ(fake.Argv(0), "/sbin/iptables-restore --noflush -w 5");
@@ -106,7 +112,7 @@ TEST(MasqIptablesTest, SetupReplacesLeftoverChain) {
   FakeRunner fake;
   fake.Reply(1, "", "iptables-restore: line 2 failed: Chain already exists.\n");
   fake.Reply(0, "-P POSTROUTING ACCEPT\n-A POSTROUTING -s 10.88.0.9/32 -j " + std::string(kChain) + "\n");
-  IptablesMasquerader m(AllTools(), fake.AsRunner());
+  IptablesMasquerader m(AllTools(), fake.AsRunner(), UnusedNft());
   m.Setup(kTarget, {Net("10.88.0.2/24")});
   ASSERT_EQ(fake.calls.size(), 4u);
   EXPECT_EQ(fake.Argv(1), "/sbin/iptables -w 5 -t nat -S POSTROUTING");
@@ -120,7 +126,7 @@ TEST(MasqIptablesTest, SetupFailureReportsStderr) {
   fake.Reply(0, "-P POSTROUTING ACCEPT\n");
   fake.Reply(0);
   fake.Reply(2, "", "iptables-restore: unable to initialize table 'nat'\n");
-  IptablesMasquerader m(AllTools(), fake.AsRunner());
+  IptablesMasquerader m(AllTools(), fake.AsRunner(), UnusedNft());
   try {
     m.Setup(kTarget, {Net("10.88.0.2/24")});
     FAIL() << "no error";
@@ -137,7 +143,7 @@ TEST(MasqIptablesTest, V6FailureUndoesV4) {
   fake.Reply(1, "", "no v6\n");    // v6 listing (leftover cleanup): unusable
   fake.Reply(1, "", "no v6\n");    // v6 retry
   fake.Reply(0);                   // v4 fast teardown
-  IptablesMasquerader m(AllTools(), fake.AsRunner());
+  IptablesMasquerader m(AllTools(), fake.AsRunner(), UnusedNft());
   EXPECT_THROW(m.Setup(kTarget, {Net("10.88.0.2/24"), Net("fd00::2/64")}), Error);
   ASSERT_EQ(fake.calls.size(), 5u);
   EXPECT_EQ(fake.calls[4].stdin_data,
@@ -147,14 +153,14 @@ TEST(MasqIptablesTest, V6FailureUndoesV4) {
 TEST(MasqIptablesTest, SetupWithoutIptablesFails) {
   FakeRunner fake;
   Tools none;
-  IptablesMasquerader m(none, fake.AsRunner());
+  IptablesMasquerader m(none, fake.AsRunner(), UnusedNft());
   EXPECT_THROW(m.Setup(kTarget, {Net("10.88.0.2/24")}), Error);
   EXPECT_TRUE(fake.calls.empty());
 }
 
 TEST(MasqIptablesTest, TeardownFastPathIsOneExec) {
   FakeRunner fake;
-  IptablesMasquerader m(AllTools(), fake.AsRunner());
+  IptablesMasquerader m(AllTools(), fake.AsRunner(), UnusedNft());
   m.Teardown(kTarget, {Net("10.88.0.2/24")});
   ASSERT_EQ(fake.calls.size(), 1u);
   EXPECT_EQ(fake.Argv(0), "/sbin/iptables-restore --noflush -w 5");
@@ -167,7 +173,7 @@ TEST(MasqIptablesTest, TeardownFallsBackToListing) {
   fake.Reply(1, "", "iptables-restore: line 2 failed: Bad rule\n");
   fake.Reply(0, "-P POSTROUTING ACCEPT\n-A POSTROUTING -s 10.88.0.0/24 -j " + std::string(kChain) + "\n");
   fake.Reply(0);
-  IptablesMasquerader m(AllTools(), fake.AsRunner());
+  IptablesMasquerader m(AllTools(), fake.AsRunner(), UnusedNft());
   m.Teardown(kTarget, {Net("10.88.0.2/24")});
   ASSERT_EQ(fake.calls.size(), 3u);
   EXPECT_EQ(fake.calls[2].stdin_data,
@@ -176,7 +182,7 @@ TEST(MasqIptablesTest, TeardownFallsBackToListing) {
 
 TEST(MasqIptablesTest, TeardownWithoutAddressesLooksInBothFamilies) {
   FakeRunner fake;
-  IptablesMasquerader m(AllTools(), fake.AsRunner());
+  IptablesMasquerader m(AllTools(), fake.AsRunner(), UnusedNft());
   m.Teardown(kTarget, {});
   ASSERT_EQ(fake.calls.size(), 4u);
   EXPECT_EQ(fake.Argv(0), "/sbin/iptables -w 5 -t nat -S POSTROUTING");
@@ -187,14 +193,14 @@ TEST(MasqIptablesTest, TeardownWithoutAddressesLooksInBothFamilies) {
 
 TEST(MasqIptablesTest, TeardownSucceedsWhenIptablesIsMissingOrUnusable) {
   FakeRunner none_called;
-  IptablesMasquerader missing(Tools{}, none_called.AsRunner());
+  IptablesMasquerader missing(Tools{}, none_called.AsRunner(), UnusedNft());
   missing.Teardown(kTarget, {Net("10.88.0.2/24")});
   EXPECT_TRUE(none_called.calls.empty());
 
   FakeRunner fake;
   fake.Reply(1, "", "can't initialize iptables table `nat'\n");
   fake.Reply(1, "", "can't initialize iptables table `nat'\n");
-  IptablesMasquerader unusable(AllTools(), fake.AsRunner());
+  IptablesMasquerader unusable(AllTools(), fake.AsRunner(), UnusedNft());
   unusable.Teardown(kTarget, {Net("10.88.0.2/24")});
   EXPECT_EQ(fake.calls.size(), 2u);
 }
@@ -204,7 +210,7 @@ TEST(MasqIptablesTest, TeardownReportsFailedRemoval) {
   fake.Reply(1, "", "x\n");
   fake.Reply(0, "-P POSTROUTING ACCEPT\n");
   fake.Reply(4, "", "CHAIN_DEL failed (Device or resource busy)\n");
-  IptablesMasquerader m(AllTools(), fake.AsRunner());
+  IptablesMasquerader m(AllTools(), fake.AsRunner(), UnusedNft());
   EXPECT_THROW(m.Teardown(kTarget, {Net("10.88.0.2/24")}), Error);
 }
 
@@ -252,7 +258,7 @@ TEST(MasqIptablesTest, GcRemovesChainsOfInvalidContainers) {
                     "\\\"stale\\\"\" -j " + stale + "\n");
   fake.Reply(0);
   fake.Reply(0, "-P POSTROUTING ACCEPT\n");
-  IptablesMasquerader m(AllTools(), fake.AsRunner());
+  IptablesMasquerader m(AllTools(), fake.AsRunner(), UnusedNft());
   m.Gc("brnet", {{"keep", "eth0"}});
   ASSERT_EQ(fake.calls.size(), 3u);
   EXPECT_EQ(fake.Argv(1), "/sbin/iptables-restore --noflush -w 5");
@@ -305,7 +311,7 @@ TEST(MasqNftTest, SetupScript) {
 TEST(MasqNftTest, SetupDeletesStaleRulesOfTheSameInstanceOnly) {
   FakeRunner fake;
   fake.Reply(0, kNftListing);
-  NftMasquerader m(AllTools(), fake.AsRunner());
+  NftMasquerader m(AllTools(), fake.AsRunner(), UnusedNft());
   m.Setup({"mynet", "abc123", "eth0"}, {Net("10.0.0.5/24")});
   ASSERT_EQ(fake.calls.size(), 2u);
   EXPECT_EQ(fake.Argv(0), "/sbin/nft -j list chain inet cni_plugins_masquerade masq_checks");
@@ -318,7 +324,7 @@ TEST(MasqNftTest, SetupDeletesStaleRulesOfTheSameInstanceOnly) {
 TEST(MasqNftTest, SetupOnEmptyHostCreatesTable) {
   FakeRunner fake;
   fake.Reply(1, "", "Error: No such file or directory\nlist chain inet cni_plugins_masquerade masq_checks\n");
-  NftMasquerader m(AllTools(), fake.AsRunner());
+  NftMasquerader m(AllTools(), fake.AsRunner(), UnusedNft());
   m.Setup({"mynet", "abc123", "eth0"}, {Net("10.0.0.5/24")});
   ASSERT_EQ(fake.calls.size(), 2u);
   EXPECT_EQ(fake.calls[1].stdin_data.find("delete rule"), std::string::npos);
@@ -327,7 +333,7 @@ TEST(MasqNftTest, SetupOnEmptyHostCreatesTable) {
 TEST(MasqNftTest, TeardownDeletesByInstanceHash) {
   FakeRunner fake;
   fake.Reply(0, kNftListing);
-  NftMasquerader m(AllTools(), fake.AsRunner());
+  NftMasquerader m(AllTools(), fake.AsRunner(), UnusedNft());
   m.Teardown({"mynet", "abc123", "eth0"}, {});
   ASSERT_EQ(fake.calls.size(), 2u);
   EXPECT_EQ(fake.calls[1].stdin_data, "delete rule inet cni_plugins_masquerade masq_checks handle 6\n");
@@ -336,7 +342,7 @@ TEST(MasqNftTest, TeardownDeletesByInstanceHash) {
 TEST(MasqNftTest, TeardownWithNothingToDeleteIsOneExec) {
   FakeRunner fake;
   fake.Reply(0, kNftListing);
-  NftMasquerader m(AllTools(), fake.AsRunner());
+  NftMasquerader m(AllTools(), fake.AsRunner(), UnusedNft());
   m.Teardown({"mynet", "nope", "eth0"}, {});
   EXPECT_EQ(fake.calls.size(), 1u);
 }
@@ -344,7 +350,7 @@ TEST(MasqNftTest, TeardownWithNothingToDeleteIsOneExec) {
 TEST(MasqNftTest, GcKeepsValidAttachmentsAndOtherNetworks) {
   FakeRunner fake;
   fake.Reply(0, kNftListing);
-  NftMasquerader m(AllTools(), fake.AsRunner());
+  NftMasquerader m(AllTools(), fake.AsRunner(), UnusedNft());
   m.Gc("mynet", {{"abc123", "eth0"}});
   ASSERT_EQ(fake.calls.size(), 2u);
   EXPECT_EQ(fake.calls[1].stdin_data, "delete rule inet cni_plugins_masquerade masq_checks handle 7\n");
@@ -354,7 +360,7 @@ TEST(MasqNftTest, GcKeepsValidAttachmentsAndOtherNetworks) {
 
 TEST(MasqSelectionTest, AutoUsesIptablesWhenItWorks) {
   FakeRunner fake;
-  auto m = MakeMasquerader("", AllTools(), fake.AsRunner());
+  auto m = MakeMasquerader("", AllTools(), fake.AsRunner(), UnusedNft());
   m->Setup(kTarget, {Net("10.88.0.2/24")});
   ASSERT_EQ(fake.calls.size(), 1u);
   EXPECT_EQ(fake.Argv(0), "/sbin/iptables-restore --noflush -w 5");
@@ -368,7 +374,7 @@ TEST(MasqSelectionTest, AutoFallsBackToNftWhenIptablesIsBroken) {
   FakeRunner fake;
   for (int i = 0; i < 4; ++i) fake.Reply(3, "", "iptables: Failed to initialize nft: Protocol not supported\n");
   fake.Reply(0, R"({"nftables": []})");
-  auto m = MakeMasquerader("", AllTools(), fake.AsRunner());
+  auto m = MakeMasquerader("", AllTools(), fake.AsRunner(), UnusedNft());
   m->Setup(kTarget, {Net("10.88.0.2/24")});
   // restore, leftover listing, retry, probe, then nft list + nft -f.
   ASSERT_EQ(fake.calls.size(), 6u);
@@ -381,7 +387,7 @@ TEST(MasqSelectionTest, AutoWithoutIptablesUsesNft) {
   Tools only_nft;
   only_nft.nft = "/sbin/nft";
   fake.Reply(0, R"({"nftables": []})");
-  auto m = MakeMasquerader("", only_nft, fake.AsRunner());
+  auto m = MakeMasquerader("", only_nft, fake.AsRunner(), UnusedNft());
   m->Setup(kTarget, {Net("10.88.0.2/24")});
   ASSERT_EQ(fake.calls.size(), 2u);
   EXPECT_EQ(fake.Argv(1), "/sbin/nft -f -");
@@ -389,7 +395,7 @@ TEST(MasqSelectionTest, AutoWithoutIptablesUsesNft) {
 
 TEST(MasqSelectionTest, AutoWithNothingInstalledFails) {
   FakeRunner fake;
-  auto m = MakeMasquerader("", Tools{}, fake.AsRunner());
+  auto m = MakeMasquerader("", Tools{}, fake.AsRunner(), UnusedNft());
   EXPECT_THROW(m->Setup(kTarget, {Net("10.88.0.2/24")}), Error);
 }
 
@@ -398,7 +404,7 @@ TEST(MasqSelectionTest, TeardownUsesBothBackendsAndCollectsErrors) {
   fake.Reply(0);                                  // iptables fast path
   fake.Reply(0, kNftListing);                     // nft list
   fake.Reply(1, "", "Error: Could not process rule\n");  // nft delete fails
-  auto m = MakeTeardownMasquerader(AllTools(), fake.AsRunner());
+  auto m = MakeTeardownMasquerader(AllTools(), fake.AsRunner(), UnusedNft());
   try {
     m->Teardown({"mynet", "abc123", "eth0"}, {Net("10.0.0.5/24")});
     FAIL() << "no error";
@@ -412,7 +418,7 @@ TEST(MasqSelectionTest, TeardownSkipsMissingBackends) {
   FakeRunner fake;
   Tools only_nft;
   only_nft.nft = "/sbin/nft";
-  auto m = MakeTeardownMasquerader(only_nft, fake.AsRunner());
+  auto m = MakeTeardownMasquerader(only_nft, fake.AsRunner(), UnusedNft());
   fake.Reply(1, "", "Error: No such file or directory\n");
   m->Teardown(kTarget, {Net("10.88.0.2/24")});
   ASSERT_EQ(fake.calls.size(), 1u);

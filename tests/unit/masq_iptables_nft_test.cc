@@ -2,6 +2,7 @@
 // iptables-restore 1.8.9 (nf_tables) sent for the same rules, captured with strace, and the
 // prefix encodings of iptables-nft's add_addr. The kernel tests compare the live result.
 #include <gtest/gtest.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
@@ -77,7 +78,7 @@ const char* kIptablesJumpRule =
     "08000100000000000800020000000000";
 
 TEST(XtNftSetupBatchTest, IsOneAckedTransactionInIptablesRestoreOrder) {
-  auto batch = XtNftSetupBatch("CNI-abc", kComment, {Net("10.88.0.5/16")});
+  auto batch = XtNftSetupBatch("CNI-abc", kComment, {Net("10.88.0.5/16")}, true);
   auto msgs = Split(batch.Encode(100));
   ASSERT_EQ(msgs.size(), 8u);
   EXPECT_EQ(msgs.front().hdr.nlmsg_type, NFNL_MSG_BATCH_BEGIN);
@@ -99,8 +100,35 @@ TEST(XtNftSetupBatchTest, IsOneAckedTransactionInIptablesRestoreOrder) {
   EXPECT_EQ(msgs[6].body, Unhex(kIptablesJumpRule));
 }
 
+TEST(XtNftSetupBatchTest, LeavesOutAnExistingPostrouting) {
+  // Re-sending an existing base chain would be an update transaction (see XtNftSetupBatch).
+  auto msgs = Split(XtNftSetupBatch("CNI-abc", kComment, {Net("10.88.0.5/16")}, false).Encode(100));
+  ASSERT_EQ(msgs.size(), 6u);
+  const std::vector<uint16_t> types = {Nft(NFT_MSG_NEWCHAIN), Nft(NFT_MSG_NEWRULE), Nft(NFT_MSG_NEWRULE),
+                                       Nft(NFT_MSG_NEWRULE)};
+  for (size_t i = 0; i < types.size(); ++i) EXPECT_EQ(msgs[i + 1].hdr.nlmsg_type, types[i]) << i;
+  EXPECT_TRUE(msgs[1].hdr.nlmsg_flags & NLM_F_EXCL);
+  EXPECT_EQ(msgs[2].body, Unhex(kIptablesAcceptRule));
+  EXPECT_EQ(msgs[4].body, Unhex(kIptablesJumpRule));
+}
+
+TEST(NftBatchTest, AGenerationBindsTheBatchInItsBeginMessage) {
+  nl::nft::Batch batch(NFPROTO_IPV4);
+  batch.DeleteChain("nat", "CNI-abc");
+  auto unbound = Split(batch.Encode(7));
+  // nfgenmsg only: AF_UNSPEC, version 0, res_id = the nf_tables subsystem (big endian).
+  EXPECT_EQ(unbound.front().body, Unhex("0000000a"));
+  auto bound = Split(batch.Encode(7, 0x01020304));
+  ASSERT_EQ(bound.size(), 3u);
+  EXPECT_EQ(bound.front().hdr.nlmsg_type, NFNL_MSG_BATCH_BEGIN);
+  EXPECT_EQ(bound.front().hdr.nlmsg_seq, 6u);
+  // ... then NFNL_BATCH_GENID (type 1, length 8), the generation in network byte order.
+  EXPECT_EQ(bound.front().body, Unhex("0000000a0800010001020304"));
+  EXPECT_EQ(bound[1].body, unbound[1].body);
+}
+
 TEST(XtNftSetupBatchTest, DualSubnetsGetOneAcceptEachAndOneJumpPerAddress) {
-  auto batch = XtNftSetupBatch("CNI-abc", kComment, {Net("10.88.0.5/16"), Net("10.99.0.7/24"), Net("10.88.0.5/16")});
+  auto batch = XtNftSetupBatch("CNI-abc", kComment, {Net("10.88.0.5/16"), Net("10.99.0.7/24"), Net("10.88.0.5/16")}, false);
   auto msgs = Split(batch.Encode(1));
   int rules = 0;
   for (const auto& m : msgs) rules += m.hdr.nlmsg_type == Nft(NFT_MSG_NEWRULE);
@@ -108,7 +136,7 @@ TEST(XtNftSetupBatchTest, DualSubnetsGetOneAcceptEachAndOneJumpPerAddress) {
 }
 
 TEST(XtNftSetupBatchTest, RulesReadBackThroughTheDumpParser) {
-  auto msgs = Split(XtNftSetupBatch("CNI-abc", kComment, {Net("fd00::5/64")}).Encode(1));
+  auto msgs = Split(XtNftSetupBatch("CNI-abc", kComment, {Net("fd00::5/64")}, true).Encode(1));
   const Message& jump = msgs[6];
   const size_t header = NLMSG_ALIGN(sizeof(nfgenmsg));
   EXPECT_EQ(jump.body[0], 10);  // NFPROTO_IPV6

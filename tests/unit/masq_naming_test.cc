@@ -58,16 +58,17 @@ TEST(MasqNamingTest, NftHashesAndComment) {
 }
 
 TEST(MasqNamingTest, UnknownBackendIsError999) {
+  nl::nft::LazySocket nft;  // never opened: making a masquerader sends nothing
   try {
-    MakeMasquerader("ebtables");
+    MakeMasquerader("ebtables", nft);
     FAIL() << "no error";
   } catch (const Error& e) {
     EXPECT_EQ(e.code_value(), 999);
     EXPECT_EQ(e.msg(), R"(unknown ipmasq backend "ebtables")");
   }
-  EXPECT_NE(MakeMasquerader("iptables"), nullptr);
-  EXPECT_NE(MakeMasquerader("nftables"), nullptr);
-  EXPECT_NE(MakeMasquerader(""), nullptr);
+  EXPECT_NE(MakeMasquerader("iptables", nft), nullptr);
+  EXPECT_NE(MakeMasquerader("nftables", nft), nullptr);
+  EXPECT_NE(MakeMasquerader("", nft), nullptr);
 }
 
 }  // namespace
