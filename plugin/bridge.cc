@@ -236,7 +236,14 @@ void ConfigurePod(nl::Socket& pod, const nl::Netns& pod_ns, const NetConf& conf,
     // One walk for all of them (lo included).
     auto pod_ipv6 = TryOpenSysctlDir("net/ipv6/conf");
     const std::string eth = ifname + "/";
-    if (conf.enable_dad) {
+    if (!has_v6 && !conf.keep_container_ipv6) {
+      // An IPv4-only network: IPv6 on this interface only (never lo, so ::1 and [::] listeners
+      // keep working), off before the link comes up. Left on, the interface gets a link-local
+      // address and joins multicast groups: it is open to NDP and RA tricks and link-local
+      // traffic that bypasses IPv4 policy (Docker's CVE-2024-32473), and its MLD reports are
+      // flooded by the bridge to every other pod. The reference leaves it on.
+      TrySysctlIn(pod_ipv6, eth + "disable_ipv6", "1");
+    } else if (conf.enable_dad) {
       TrySysctlIn(pod_ipv6, eth + "enhanced_dad", "1");
       TrySysctlIn(pod_ipv6, eth + "accept_dad", "1");
     } else {
@@ -246,7 +253,7 @@ void ConfigurePod(nl::Socket& pod, const nl::Netns& pod_ns, const NetConf& conf,
     // or a router on the bridge) must not add a SLAAC address or a default route behind our
     // back (CVE-2020-10749 class; plugins#909). The reference leaves it on. Also ends the
     // router solicitations every pod would otherwise flood to all bridge ports.
-    TrySysctlIn(pod_ipv6, eth + "accept_ra", "0");
+    if (has_v6 || conf.keep_container_ipv6) TrySysctlIn(pod_ipv6, eth + "accept_ra", "0");
     if (has_v6) {
       TrySysctlIn(pod_ipv6, "lo/disable_ipv6", "0");
       TrySysctlIn(pod_ipv6, eth + "disable_ipv6", "0");

@@ -117,6 +117,7 @@ NetConf ParseNetConf(const cni::Invocation& inv) {
   ReadBool(j, "macspoofchk", &conf.mac_spoof_check);
   ReadBool(j, "disableContainerInterface", &conf.disable_container_interface);
   ReadBool(j, "portIsolation", &conf.port_isolation);
+  ReadBool(j, "keepContainerIPv6", &conf.keep_container_ipv6);
   ReadString(j, "logLevel", &conf.log_level);
   ReadString(j, "logFile", &conf.log_file);
 

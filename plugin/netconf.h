@@ -38,6 +38,9 @@ struct NetConf {
   bool mac_spoof_check = false;
   bool disable_container_interface = false;
   bool port_isolation = false;
+  // In a network without an IPv6 range, leave IPv6 on the container interface (the reference's
+  // behaviour) instead of turning it off there.
+  bool keep_container_ipv6 = false;
 
   std::string ipam_type;            // "" = L2 mode
   nlohmann::json ipam;

@@ -146,11 +146,12 @@ TEST_F(BridgeTest, AddBuildsBridgeVethAddressRoutesAndForwarding) {
 
 TEST_F(BridgeTest, PodAndPortSysctls) {
   Pod& pod = NewPod();
-  auto r = Add(pod, Conf());
+  auto r = Add(pod, DualStackConf());
   ASSERT_PLUGIN_OK(r);
   const std::string veth_name = HostVeth(r.json);
   // Pod: gratuitous ARP on link-up (set over netlink), no DAD, no router advertisements.
   EXPECT_EQ(Sysctl(pod.name(), "net/ipv4/conf/eth0/arp_notify"), "1");
+  EXPECT_EQ(Sysctl(pod.name(), "net/ipv6/conf/eth0/disable_ipv6"), "0");
   EXPECT_EQ(Sysctl(pod.name(), "net/ipv6/conf/eth0/accept_dad"), "0");
   EXPECT_EQ(Sysctl(pod.name(), "net/ipv6/conf/eth0/accept_ra"), "0");
   // Node: the bridge ignores router advertisements; the port has no IPv6 of its own.
@@ -161,6 +162,35 @@ TEST_F(BridgeTest, PodAndPortSysctls) {
   for (const auto& route : Routes(node(), 6)) {
     EXPECT_NE(route.value("dev", ""), veth_name) << route.dump();
   }
+}
+
+// INTENTIONAL DIFFERENCE: in an IPv4-only network the reference leaves IPv6 on the container
+// interface (a link-local address, multicast groups, MLD reports flooded to every pod).
+TEST_F(BridgeTest, IPv4OnlyNetworkLeavesNoIPv6OnTheContainerInterface) {
+  Pod& pod = NewPod();
+  ASSERT_PLUGIN_OK(Add(pod, Conf()));
+  EXPECT_EQ(Sysctl(pod.name(), "net/ipv6/conf/eth0/disable_ipv6"), "1");
+  // Only that interface: lo keeps IPv6, so ::1 and [::] listeners keep working.
+  EXPECT_EQ(Sysctl(pod.name(), "net/ipv6/conf/lo/disable_ipv6"), "0");
+  EXPECT_EQ(Sysctl(pod.name(), "net/ipv6/conf/all/disable_ipv6"), "0");
+  for (const auto& a : Addrs(pod.name(), "eth0")) EXPECT_EQ(a.family, "inet") << a.cidr();
+  // A later IPv6 user of the netns can still bring it up (the loopback plugin does for lo).
+  Ip(pod.name(), {"link", "set", "lo", "up"});
+  bool has_loopback6 = false;
+  for (const auto& a : Addrs(pod.name(), "lo")) has_loopback6 |= a.cidr() == "::1/128";
+  EXPECT_TRUE(has_loopback6);
+}
+
+TEST_F(BridgeTest, KeepContainerIPv6RestoresTheReferenceBehaviour) {
+  Pod& pod = NewPod();
+  auto conf = Conf();
+  conf["keepContainerIPv6"] = true;
+  ASSERT_PLUGIN_OK(Add(pod, conf));
+  EXPECT_EQ(Sysctl(pod.name(), "net/ipv6/conf/eth0/disable_ipv6"), "0");
+  EXPECT_EQ(Sysctl(pod.name(), "net/ipv6/conf/eth0/accept_ra"), "0");
+  bool link_local = false;
+  for (const auto& a : Addrs(pod.name(), "eth0")) link_local |= a.family == "inet6" && StartsWith(a.cidr(), "fe80:");
+  EXPECT_TRUE(link_local) << "the container interface keeps its IPv6 link-local address";
 }
 
 TEST_F(BridgeTest, BridgeWeCreateIsPinnedAtBirthAndAddsLeaveNeighboursAlone) {

@@ -40,6 +40,12 @@ TEST(NetConf, Defaults) {
   EXPECT_FALSE(c.layer3());
   EXPECT_TRUE(c.container_mac.empty());
   EXPECT_FALSE(c.prev_result.has_value());
+  EXPECT_FALSE(c.keep_container_ipv6);
+}
+
+TEST(NetConf, KeepContainerIPv6) {
+  NetConf c = ParseNetConf(Inv(R"({"cniVersion":"1.0.0","name":"n","type":"bridge","keepContainerIPv6":true,"ipam":{}})"));
+  EXPECT_TRUE(c.keep_container_ipv6);
 }
 
 TEST(NetConf, AllKeys) {
