@@ -85,6 +85,35 @@ void ReplaceFile(const std::string& dir, const std::string& name, const std::str
   }
 }
 
+// Rewrites a small file in place, creating it (temp + rename) only when missing. Replacing it
+// instead would free its block on every call, and on a filesystem mounted with `discard` that
+// frees synchronously with a discard request the caller waits for (0.25 to 1.7 ms per ADD on
+// the development machine). Only for content whose torn forms are harmless: a crash leaves the
+// old content, a truncation of it, or the new content.
+void UpdateSmallFile(const std::string& dir, const std::string& name, const std::string& temp_name,
+                     const std::string& content) {
+  const std::string path = dir + "/" + name;
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd) {
+    if (errno != ENOENT) throw ErrnoError("open " + path, errno);
+    ReplaceFile(dir, name, temp_name, content);
+    return;
+  }
+  struct stat st;
+  if (::fstat(fd.get(), &st) != 0) throw ErrnoError("stat " + path, errno);
+  // Shrink first, so no stale tail follows the new content even if the write is cut short.
+  if (static_cast<size_t>(st.st_size) > content.size() &&
+      ::ftruncate(fd.get(), static_cast<off_t>(content.size())) != 0) {
+    throw ErrnoError("truncate " + path, errno);
+  }
+  ssize_t n;
+  do {
+    n = ::pwrite(fd.get(), content.data(), content.size(), 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) throw ErrnoError("write " + path, errno);
+  if (static_cast<size_t>(n) != content.size()) throw InternalError("short write to " + path, EIO);
+}
+
 template <typename F>
 void ForEachEntry(const std::string& dir, F&& f) {
   DIR* d = ::opendir(dir.c_str());
@@ -220,7 +249,7 @@ bool DiskStore::Reserve(const Attachment& a, const IpAddr& ip, int range_index) 
   // The marker only steers round robin: failing to write it must not fail (and so leak) a
   // reservation that is already made.
   try {
-    ReplaceFile(dir_, kLastIpPrefix + std::to_string(range_index),
+    UpdateSmallFile(dir_, kLastIpPrefix + std::to_string(range_index),
                 std::string(".") + kLastIpPrefix + std::to_string(range_index) + ".tmp-" + std::to_string(::getpid()),
                 ip.ToString());
   } catch (const Error& e) {

@@ -75,6 +75,24 @@ TEST_F(DiskStoreTest, LayoutMatchesGoHostLocal) {
   EXPECT_EQ(Slurp(F("last_reserved_ip.0")), "10.1.2.7");
 }
 
+TEST_F(DiskStoreTest, RoundRobinMarkerIsRewrittenInPlace) {
+  DiskStore store(tmp_.path() + "/data", "net1");
+  StoreLock lock(store);
+  ASSERT_TRUE(store.Reserve(Attachment{"a", "eth0"}, Ip("10.1.2.100"), 0));
+  struct stat before;
+  ASSERT_EQ(::stat(F("last_reserved_ip.0").c_str(), &before), 0);
+  // A shorter address: no stale tail of the longer one may follow it.
+  ASSERT_TRUE(store.Reserve(Attachment{"b", "eth0"}, Ip("10.1.2.7"), 0));
+  struct stat after;
+  ASSERT_EQ(::stat(F("last_reserved_ip.0").c_str(), &after), 0);
+  EXPECT_EQ(Slurp(F("last_reserved_ip.0")), "10.1.2.7");
+  // The same file, not a replacement: replacing frees a block per ADD (see UpdateSmallFile).
+  EXPECT_EQ(after.st_ino, before.st_ino);
+  ASSERT_TRUE(store.Reserve(Attachment{"c", "eth0"}, Ip("10.1.2.255"), 0));
+  EXPECT_EQ(Slurp(F("last_reserved_ip.0")), "10.1.2.255");
+  EXPECT_EQ(*store.LastReservedIp(0), Ip("10.1.2.255"));
+}
+
 TEST_F(DiskStoreTest, LockIsAnExclusiveFlock) {
   DiskStore store(tmp_.path() + "/data", "net1");
   store.Lock();
