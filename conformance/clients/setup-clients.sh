@@ -23,6 +23,7 @@ packages=(
   # cri-check.sh: containerd 1.6 with its CRI plugin; cri-client's Go dependencies; gcc and a
   # static libc for the pause image
   containerd golang-google-grpc-dev golang-github-gogo-protobuf-dev gcc libc6-dev
+  python3-yaml file             # installer-check.sh: parse deploy/daemonset.yaml; build-image.sh
 )
 missing=()
 for p in "${packages[@]}"; do
