@@ -7,10 +7,17 @@
 #include <linux/netfilter_ipv4.h>
 #include <sys/stat.h>
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
+#include <random>
 #include <set>
+#include <thread>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -52,6 +59,16 @@ std::vector<Expr> Rule(std::vector<Expr> match, const std::string& comment, Expr
   match.push_back(Expr::Counter());
   match.push_back(std::move(action));
   return match;
+}
+
+// Losing the race again and again means other commits arrive faster than a listing takes:
+// wait a random while (growing, at most 10 ms) so that the racers stop colliding.
+void BackOff(int attempt) {
+  if (attempt < 3) return;
+  thread_local std::minstd_rand rng(static_cast<unsigned>(::getpid()) ^
+                                    static_cast<unsigned>(std::hash<std::thread::id>()(std::this_thread::get_id())));
+  const unsigned max_us = std::min(10000u, 100u << std::min(attempt - 3, 7));
+  std::this_thread::sleep_for(std::chrono::microseconds(rng() % max_us));
 }
 
 }  // namespace
@@ -137,23 +154,26 @@ void XtNftTeardown(nl::nft::Socket& sock, bool v6, const std::string& chain) {
   // empty batch is not sent.
   constexpr int kAttempts = 50;
   for (int attempt = 1;; ++attempt) {
-    const uint32_t generation = sock.Generation();
-    nl::nft::Batch batch(family);
-    for (const auto& rule : sock.ListRules(family, kNatTable, kPostrouting)) {
-      if (rule.jump == chain) batch.DeleteRule(kNatTable, kPostrouting, rule.handle);
-    }
-    if (sock.ChainExists(family, kNatTable, chain)) {
-      batch.FlushChain(kNatTable, chain);
-      batch.DeleteChain(kNatTable, chain);
-    }
     try {
+      const uint32_t generation = sock.Generation();
+      nl::nft::Batch batch(family);
+      for (const auto& rule : sock.ListRules(family, kNatTable, kPostrouting)) {
+        if (rule.jump == chain) batch.DeleteRule(kNatTable, kPostrouting, rule.handle);
+      }
+      if (sock.ChainExists(family, kNatTable, chain)) {
+        batch.FlushChain(kNatTable, chain);
+        batch.DeleteChain(kNatTable, chain);
+      }
       sock.Commit(batch, generation);
       return;
     } catch (const Error& e) {
-      // ERESTART: the ruleset moved on. ENOENT/EBUSY cannot follow from a listing the kernel
-      // vouched for, but a kernel without generation checks would answer so; look again.
-      const bool stale = e.sys_errno() == ERESTART || e.IsNotFound() || e.sys_errno() == EBUSY;
+      // ERESTART: the ruleset moved on. EINTR: the listing kept being interrupted. ENOENT and
+      // EBUSY cannot follow from a listing the kernel vouched for, but a kernel without
+      // generation checks would answer so. In every case: look again.
+      const int err = e.sys_errno();
+      const bool stale = err == ERESTART || err == EINTR || err == EBUSY || e.IsNotFound();
       if (!stale || attempt == kAttempts) throw;
+      BackOff(attempt);
     }
   }
 }

@@ -13,20 +13,22 @@
 namespace cnb::test {
 namespace {
 
+using nlohmann::json;
+
 constexpr int kPods = 16;
 constexpr int kWorkers = 8;
 
 class BridgeConcurrencyTest : public BridgeTest {
  protected:
-  // Runs `op(i)` for i in [0, kPods) on kWorkers threads; returns the runs by index.
+  // Runs `op(i)` for i in [0, count) on kWorkers threads; returns the runs by index.
   template <typename Op>
-  std::vector<PluginRun> InParallel(Op op) {
-    std::vector<PluginRun> runs(kPods);
+  std::vector<PluginRun> InParallel(Op op, int count = kPods) {
+    std::vector<PluginRun> runs(static_cast<size_t>(count));
     std::atomic<int> next{0};
     std::vector<std::thread> workers;
     for (int w = 0; w < kWorkers; ++w)
       workers.emplace_back([&] {
-        for (int i = next++; i < kPods; i = next++) runs[i] = op(i);
+        for (int i = next++; i < count; i = next++) runs[static_cast<size_t>(i)] = op(i);
       });
     for (auto& t : workers) t.join();
     return runs;
@@ -63,6 +65,46 @@ TEST_F(BridgeConcurrencyTest, SixteenPodsAddedAndDeletedByEightWorkers) {
   EXPECT_TRUE(BridgePorts(node(), kBridge).empty());
   EXPECT_TRUE(IpamIpFiles(data_dir(), kNet).empty());
   EXPECT_EQ(NatRules(node()).find("CNI-"), std::string::npos) << NatRules(node());
+}
+
+// DELs of many pods racing each other and new ADDs: every DEL lists POSTROUTING and commits a
+// batch built from it while other commits move the ruleset on (and interrupt its dumps, which
+// span several messages with this many rules). None may fail: a failed DEL leaves a pod
+// Terminating until the runtime's retries get through.
+TEST_F(BridgeConcurrencyTest, RacingDelsAndAddsAllSucceedAndLeaveNothing) {
+  constexpr int kOld = 40;
+  constexpr int kNew = 16;
+  auto conf = Conf();
+  conf["ipam"]["ranges"] = json::array({json::array({{{"subnet", "10.77.0.0/22"}}})});
+  conf["ipMasq"] = true;
+  std::vector<Pod*> pods;
+  for (int i = 0; i < kOld + kNew; ++i) pods.push_back(&NewPod());
+  auto adds = InParallel([&](int i) { return Add(*pods[static_cast<size_t>(i)], conf); }, kOld);
+  for (int i = 0; i < kOld; ++i) ASSERT_PLUGIN_OK(adds[static_cast<size_t>(i)]) << "pod " << i;
+
+  // The old pods' DELs and the new pods' ADDs, interleaved.
+  auto runs = InParallel(
+      [&](int i) {
+        Pod& pod = *pods[static_cast<size_t>(i)];
+        return i < kOld ? Del(pod, conf) : Add(pod, conf);
+      },
+      kOld + kNew);
+  for (int i = 0; i < kOld + kNew; ++i) EXPECT_PLUGIN_OK(runs[static_cast<size_t>(i)]) << "call " << i;
+  std::string rules = NatRules(node());
+  for (int i = 0; i < kOld + kNew; ++i) {
+    const bool kept = i >= kOld;
+    EXPECT_EQ(rules.find(MasqChainName(kNet, pods[static_cast<size_t>(i)]->id)) != std::string::npos, kept)
+        << "pod " << i;
+  }
+  EXPECT_EQ(BridgePorts(node(), kBridge).size(), static_cast<size_t>(kNew));
+  EXPECT_EQ(IpamIpFiles(data_dir(), kNet).size(), static_cast<size_t>(kNew));
+
+  auto dels = InParallel([&](int i) { return Del(*pods[static_cast<size_t>(kOld + i)], conf); }, kNew);
+  for (int i = 0; i < kNew; ++i) EXPECT_PLUGIN_OK(dels[static_cast<size_t>(i)]) << "pod " << kOld + i;
+  EXPECT_TRUE(BridgePorts(node(), kBridge).empty());
+  EXPECT_TRUE(IpamIpFiles(data_dir(), kNet).empty());
+  rules = NatRules(node());
+  EXPECT_EQ(rules.find("CNI-"), std::string::npos) << rules;
 }
 
 }  // namespace

@@ -3,8 +3,12 @@
 // over netlink (the iptables-nft path) and by exec'ing iptables-restore (the iptables-legacy path).
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <mutex>
 #include <sstream>
+#include <thread>
 
+#include "common/error.h"
 #include "kernel/masq_fixture.h"
 #include "plugin/masq.h"
 #include "plugin/masq_internal.h"
@@ -249,6 +253,53 @@ TEST(MasqIptablesNftTest, DetectsTheIptablesFlavour) {
   EXPECT_EQ(masq::FindTools().iptables_nft, nft);
   EXPECT_FALSE(masq::ResolvesToIptablesNft("/bin/sh"));
   EXPECT_FALSE(masq::ResolvesToIptablesNft(""));
+}
+
+}  // namespace
+}  // namespace cnb::bridge
+
+namespace cnb::bridge {
+namespace {
+
+// Two teardowns racing, one deleting jumps from the front of POSTROUTING and one from the back:
+// each lists POSTROUTING in a dump of several messages, and the other's commits between those
+// messages shift the rules, so a dump can skip a rule (the kernel flags it NLM_F_DUMP_INTR). A
+// batch built from such a listing would delete a chain that is still jumped to (EBUSY); bound
+// to the listing's generation, the kernel refuses it instead and the teardown looks again.
+TEST(MasqIptablesNftRaceTest, ConcurrentTeardownsAllSucceed) {
+  ASSERT_TRUE(test::IsRoot()) << "kernel tests need root";
+  constexpr int kTargets = 300;
+  MasqNetns ns;
+  auto chain = [](int i) { return IptablesChainName("racenet", "c" + std::to_string(i)); };
+  {
+    InNetns in(ns);
+    nl::nft::Socket sock = nl::nft::Socket::Open();
+    for (int i = 0; i < kTargets; ++i) {
+      const std::string ip = "10.88." + std::to_string(i / 200) + "." + std::to_string(i % 200 + 2) + "/16";
+      masq::XtNftSetup(sock, chain(i), IptablesComment("racenet", "c" + std::to_string(i)), {Net(ip.c_str())});
+    }
+  }
+  std::atomic<int> failures{0};
+  std::string first_failure;
+  std::mutex mu;
+  auto teardown = [&](int from, int to, int step) {
+    InNetns in(ns);
+    nl::nft::Socket sock = nl::nft::Socket::Open();
+    for (int i = from; i != to; i += step) {
+      try {
+        masq::XtNftTeardown(sock, false, chain(i));
+      } catch (const Error& e) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (failures++ == 0) first_failure = e.msg();
+      }
+    }
+  };
+  std::thread front(teardown, 0, kTargets / 2, 1);
+  std::thread back(teardown, kTargets - 1, kTargets / 2 - 1, -1);
+  front.join();
+  back.join();
+  EXPECT_EQ(failures.load(), 0) << first_failure;
+  EXPECT_EQ(RuleLines(ns.Exec({"iptables", "-t", "nat", "-S"})), std::vector<std::string>{});
 }
 
 }  // namespace
