@@ -27,6 +27,7 @@
 #   BRIDGE [cni0]   MTU [kernel default]   IP_MASQ [true]   HAIRPIN [true]
 #   PORTMAP [true]                    chain portmap (hostPorts; from the node's /opt/cni/bin)
 #   CNI_CONF_NAME [10-cni-bridge.conflist]   CNI_NETWORK_NAME [cni-bridge]
+#   IPAM_DATA_DIR [host-local's default, /var/lib/cni/networks]   host-local's dataDir
 #   FORCE [0]                         1: replace an existing, different conflist of that name
 #                                     (the old one is kept as .<name>.replaced)
 #
@@ -41,6 +42,7 @@ CNI_CONF_NAME=${CNI_CONF_NAME:-10-cni-bridge.conflist}
 CNI_NETWORK_NAME=${CNI_NETWORK_NAME:-cni-bridge}
 BRIDGE=${BRIDGE:-cni0}
 MTU=${MTU:-}
+IPAM_DATA_DIR=${IPAM_DATA_DIR:-}
 IP_MASQ=${IP_MASQ:-true}
 HAIRPIN=${HAIRPIN:-true}
 PORTMAP=${PORTMAP:-true}
@@ -165,6 +167,10 @@ validate() {
     *.conflist) ;;
     *) bad "CNI_CONF_NAME=$CNI_CONF_NAME must end in .conflist" ;;
   esac
+  case $IPAM_DATA_DIR in
+    '') ;;
+    /*[!A-Za-z0-9_./-]* | [!/]*) bad "IPAM_DATA_DIR=$IPAM_DATA_DIR: an absolute path of letters, digits, '_', '.', '-', '/'" ;;
+  esac
   case $CNI_NETWORK_NAME in
     '' | *[!A-Za-z0-9_.-]*) bad "CNI_NETWORK_NAME=$CNI_NETWORK_NAME: letters, digits, '_', '.', '-' only" ;;
   esac
@@ -230,6 +236,7 @@ conflist() {  # the conflist for $V4 / $V6, on stdout
   printf '      "ipMasq": %s,\n      "hairpinMode": %s,\n' "$IP_MASQ" "$HAIRPIN"
   [ -z "$MTU" ] || printf '      "mtu": %s,\n' "$MTU"
   printf '      "ipam": {\n        "type": "host-local",\n'
+  [ -z "$IPAM_DATA_DIR" ] || printf '        "dataDir": "%s",\n' "$IPAM_DATA_DIR"
   printf '        "ranges": [%s],\n        "routes": [%s]\n      }\n    }' "$_ranges" "$_routes"
   [ "$PORTMAP" = false ] || printf ',\n    {"type": "portmap", "capabilities": {"portMappings": true}}'
   printf '\n  ]\n}\n'
