@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every real-client check against our bridge + host-local and prints PASS/FAIL per client;
-# exits non-zero if any failed. Each check cleans up after itself (EXIT traps).
+# Runs every real-client check against our bridge + host-local (and the installer image and the
+# multi-node simulation) and prints PASS/FAIL per check, then the figures the CRI and cluster
+# checks measured; exits non-zero if any failed. Each check cleans up after itself (EXIT traps).
 #
 #   conformance/clients/run-all.sh                 ours (build/bin, or $CNB_PLUGIN_DIR)
 #   CNB_PLUGIN_DIR=/usr/lib/cni conformance/clients/run-all.sh   the reference, for comparison
@@ -18,7 +19,9 @@ logdir=$(mktemp -d /tmp/cnbk-logs.XXXXXX)
 trap 'rm -rf "$logdir"' EXIT
 trap 'exit 1' INT TERM HUP
 declare -A result
-clients=(cnitool gocni podman)
+# cri: containerd's CRI plugin (the kubelet's path); installer: the image + DaemonSet;
+# cluster: four nodes with host-gw routes (scripts/cluster-demo.sh --check).
+clients=(cnitool gocni podman cri installer cluster)
 start=$SECONDS
 for c in "${clients[@]}"; do
   t0=$SECONDS
@@ -33,8 +36,12 @@ done
 echo "real clients against $cni_path:"
 failed=0
 for c in "${clients[@]}"; do
-  printf '  %-8s %s\n' "$c" "${result[$c]}"
+  printf '  %-10s %s\n' "$c" "${result[$c]}"
   [[ ${result[$c]} == PASS* ]] || failed=$((failed + 1))
+done
+# The figures: the CRI timings (ours, reference, hostNetwork) and the cluster's ADD/DEL per node.
+for c in cri cluster; do
+  [[ ${result[$c]} == PASS* ]] && grep -E '^(median|cluster:|\|)' "$logdir/$c.log"
 done
 echo "clients took $((SECONDS - start))s"
 echo "$(( ${#clients[@]} - failed )) passed, $failed failed"
