@@ -310,6 +310,10 @@ fi
 
 ((EUID == 0)) || die "needs root (network and mount namespaces)"
 check_plugins_present
+if [[ $CNB_PLUGIN_DIR -ef $CNB_REF_DIR ]]; then
+  log "skipped: the image ships cni-bridge's binaries, not the reference's ($CNB_PLUGIN_DIR)"
+  exit 77
+fi
 for tool in podman runc conmon; do
   command -v "$tool" >/dev/null || die "$tool missing: run setup-clients.sh"
 done

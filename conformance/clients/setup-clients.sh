@@ -35,16 +35,19 @@ if ((${#missing[@]})); then
   # On a machine booted with systemd, installing containerd would start the machine's own
   # containerd (/run/containerd, /var/lib/containerd). The checks start private ones only, so
   # the package's service is kept from starting (Debian's policy-rc.d: 101 = action forbidden).
-  policy=/usr/sbin/policy-rc.d
+  policy=/usr/sbin/policy-rc.d policy_ours=0
   if [[ -d /run/systemd/system && ! -e $policy ]]; then
     printf '#!/bin/sh\nexit 101\n' >"$policy"
     chmod 755 "$policy"
+    policy_ours=1
     trap 'rm -f "$policy"' EXIT
   fi
   DEBIAN_FRONTEND=noninteractive apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
-  [[ $(cat "$policy" 2>/dev/null) == $'#!/bin/sh\nexit 101' ]] && rm -f "$policy"
-  trap - EXIT
+  if ((policy_ours)); then
+    rm -f "$policy"
+    trap - EXIT
+  fi
 fi
 
 tmp=$(mktemp -d /tmp/cnbk-setup.XXXXXX)
