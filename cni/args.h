@@ -27,10 +27,4 @@ class CniArgs {
 // Parses the Go library's UnmarshallableBool ("1"/"true" and "0"/"false", any case).
 std::optional<bool> ParseArgBool(std::string_view text);
 
-// Go's %q of a string (strconv.Quote): ASCII escapes, valid UTF-8 kept (C1 controls as \u),
-// invalid bytes as \xNN. The reference's error texts and iptables comments quote this way.
-std::string GoQuote(std::string_view text);
-// Go's %q of a []string: ["a" "b"].
-std::string GoQuoteList(const std::vector<std::string>& items);
-
 }  // namespace cnb::cni

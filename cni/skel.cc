@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 
@@ -10,7 +11,8 @@
 #include "cni/version.h"
 #include "common/error.h"
 #include "common/log.h"
-#include "common/read_all.h"
+#include "common/strings.h"
+#include "common/file_util.h"
 
 namespace cnb::cni {
 namespace {
@@ -95,121 +97,143 @@ struct Outcome {
   std::string stdout_text;
 };
 
-Outcome Dispatch(const PluginFuncs& funcs, const EnvLookup& env, const PluginIo& io,
-                 std::string* version_for_error) {
-  Invocation inv;
-  inv.env = env;
-  std::string cmd = env("CNI_COMMAND");
-  std::optional<Command> command = ParseCommand(cmd);
-  bool needs_attachment =
-      command && (*command == Command::kAdd || *command == Command::kDel || *command == Command::kCheck);
-  bool needs_path = needs_attachment || (command && (*command == Command::kGc || *command == Command::kStatus));
+// Which CNI_* variables a command needs (the Go skel's table).
+struct EnvVar {
+  const char* name;
+  std::string Invocation::*field;
+  bool required;
+  void (*validate)(const std::string&);
+};
 
-  struct Var {
-    const char* name;
-    std::string* value;
-    bool required;
-    void (*validate)(const std::string&);
+// Reads the CNI_* variables into `inv`; the names of the required ones that are missing.
+std::vector<std::string> ReadEnv(const EnvLookup& env, std::optional<Command> command, Invocation* inv,
+                                 std::string* netns_override) {
+  auto is = [&](std::initializer_list<Command> set) {
+    return command && std::find(set.begin(), set.end(), *command) != set.end();
   };
-  std::string command_value;
-  std::string override_value;
-  Var vars[] = {
-      {"CNI_COMMAND", &command_value, true, nullptr},
-      {"CNI_CONTAINERID", &inv.container_id, needs_attachment, ValidateContainerId},
-      {"CNI_NETNS", &inv.netns, command && (*command == Command::kAdd || *command == Command::kCheck), nullptr},
-      {"CNI_IFNAME", &inv.ifname, needs_attachment, ValidateInterfaceName},
-      {"CNI_ARGS", &inv.args, false, nullptr},
-      {"CNI_PATH", &inv.path, needs_path, nullptr},
-      {"CNI_NETNS_OVERRIDE", &override_value, false, nullptr},
+  const bool attachment = is({Command::kAdd, Command::kDel, Command::kCheck});
+  const bool needs_path = attachment || is({Command::kGc, Command::kStatus});
+  const EnvVar vars[] = {
+      {"CNI_CONTAINERID", &Invocation::container_id, attachment, ValidateContainerId},
+      {"CNI_NETNS", &Invocation::netns, is({Command::kAdd, Command::kCheck}), nullptr},
+      {"CNI_IFNAME", &Invocation::ifname, attachment, ValidateInterfaceName},
+      {"CNI_ARGS", &Invocation::args, false, nullptr},
+      {"CNI_PATH", &Invocation::path, needs_path, nullptr},
   };
+  // In the skel's order: CNI_COMMAND first.
   std::vector<std::string> missing;
-  for (auto& v : vars) {
-    *v.value = env(v.name);
-    if (v.value->empty()) {
+  if (env("CNI_COMMAND").empty()) missing.push_back("CNI_COMMAND");
+  for (const auto& v : vars) {
+    std::string& value = inv->*v.field;
+    value = env(v.name);
+    if (value.empty()) {
       if (v.required) missing.push_back(v.name);
     } else if (v.required && v.validate) {
-      v.validate(*v.value);
+      v.validate(value);
     }
   }
-  if (!missing.empty()) {
-    if (cmd.empty() && !funcs.about.empty()) {
-      // Run by hand with no command: say who we are, like the Go plugins.
-      std::string about = funcs.about + "\nCNI protocol versions supported: ";
-      for (size_t i = 0; i < kSupportedVersions.size(); ++i) {
-        about += (i ? ", " : "") + std::string(kSupportedVersions[i]);
-      }
-      io.write_stderr(about + "\n");
-      return {0, ""};
-    }
-    std::string joined;
-    for (size_t i = 0; i < missing.size(); ++i) joined += (i ? "," : "") + missing[i];
-    throw Error(ErrorCode::kInvalidEnv, "required env variables [" + joined + "] missing");
-  }
-  inv.netns_override = ParseArgBool(override_value).value_or(false);
+  *netns_override = env("CNI_NETNS_OVERRIDE");
+  return missing;
+}
 
-  // Read before answering VERSION too, as the Go skel does: a caller that writes the config
-  // and then waits must not get EPIPE because we answered without reading it.
-  inv.stdin_data = io.read_stdin();
-  if (command && *command == Command::kVersion) return {0, VersionJson()};
-  inv.config = json::parse(inv.stdin_data, nullptr, false);
-  if (inv.config.is_discarded()) {
-    // Say where it broke, as the Go decoder does.
+// Run by hand with no command: say who we are, like the Go plugins.
+std::string About(const PluginFuncs& funcs) {
+  std::vector<std::string> versions(kSupportedVersions.begin(), kSupportedVersions.end());
+  return funcs.about + "\nCNI protocol versions supported: " + Join(versions, ", ") + "\n";
+}
+
+// The stdin config as Go decodes it into its struct: JSON null is an empty config (so "missing
+// network name"), any other non-object is a decode error. Says where it broke, as Go does.
+json DecodeConfig(const std::string& data) {
+  json config = json::parse(data, nullptr, false);
+  if (config.is_discarded()) {
     try {
-      json again = json::parse(inv.stdin_data);
+      json again = json::parse(data);
       (void)again;
     } catch (const json::parse_error& e) {
       throw Error(ErrorCode::kDecode, std::string("error unmarshall network config: ") + e.what());
     }
     throw Error(ErrorCode::kDecode, "error unmarshall network config");
   }
-  // Go decodes into a struct: JSON null is an empty config (so "missing network name"), any
-  // other non-object is a decode error.
-  if (inv.config.is_null()) inv.config = json::object();
-  if (!inv.config.is_object()) {
+  if (config.is_null()) config = json::object();
+  if (!config.is_object()) {
     throw Error(ErrorCode::kDecode, "error unmarshall network config: config is not a JSON object");
   }
-  if (const json* it = FindMember(inv.config, "name"); it && it->is_string()) {
-    inv.network_name = it->get<std::string>();
+  return config;
+}
+
+std::string NetworkNameOf(const json& config) {
+  std::string name;
+  if (const json* it = FindMember(config, "name"); it && it->is_string()) {
+    name = it->get<std::string>();
   } else if (it && !it->is_null()) {
     throw Error(ErrorCode::kDecode, "error unmarshall network config: name must be a string");
   }
-  if (inv.network_name.empty()) throw Error(ErrorCode::kInvalidConfig, "missing network name");
-  ValidateNetworkName(inv.network_name);
+  if (name.empty()) throw Error(ErrorCode::kInvalidConfig, "missing network name");
+  ValidateNetworkName(name);
+  return name;
+}
 
+// The version gates and the plugin function. An unset callback succeeds, as a nil func does in
+// Go (ADD excepted: it owes a result).
+Outcome RunCommand(const PluginFuncs& funcs, const Invocation& inv) {
+  if (inv.command == Command::kAdd) {
+    RequireSupported(inv.cni_version);
+    if (!funcs.add) throw InternalError("ADD is not implemented");
+    Result result = funcs.add(inv);
+    return {0, ToOutput(ResultToJson(result, inv.cni_version))};
+  }
+  // The other commands answer nothing on success; all but DEL have a minimum version.
+  struct Gate {
+    Command command;
+    const char* minimum;  // nullptr: any supported version
+    const std::function<void(const Invocation&)>* fn;
+  };
+  const Gate gates[] = {{Command::kDel, nullptr, &funcs.del},
+                        {Command::kCheck, "0.4.0", &funcs.check},
+                        {Command::kStatus, "1.1.0", &funcs.status},
+                        {Command::kGc, "1.1.0", &funcs.gc}};
+  for (const auto& g : gates) {
+    if (g.command != inv.command) continue;
+    if (g.minimum) {
+      RequireVerbVersion(inv.cni_version, g.minimum, CommandName(g.command));
+    } else {
+      RequireSupported(inv.cni_version);
+    }
+    if (*g.fn) (*g.fn)(inv);
+  }
+  return {0, ""};
+}
+
+Outcome Dispatch(const PluginFuncs& funcs, const EnvLookup& env, const PluginIo& io,
+                 std::string* version_for_error) {
+  Invocation inv;
+  inv.env = env;
+  const std::string cmd = env("CNI_COMMAND");
+  const std::optional<Command> command = ParseCommand(cmd);
+  std::string netns_override;
+  std::vector<std::string> missing = ReadEnv(env, command, &inv, &netns_override);
+  if (!missing.empty()) {
+    if (cmd.empty() && !funcs.about.empty()) {
+      io.write_stderr(About(funcs));
+      return {0, ""};
+    }
+    throw Error(ErrorCode::kInvalidEnv, "required env variables [" + Join(missing, ",") + "] missing");
+  }
+  inv.netns_override = ParseArgBool(netns_override).value_or(false);
+
+  // Read before answering VERSION too, as the Go skel does: a caller that writes the config
+  // and then waits must not get EPIPE because we answered without reading it.
+  inv.stdin_data = io.read_stdin();
+  if (command == Command::kVersion) return {0, VersionJson()};
+  inv.config = DecodeConfig(inv.stdin_data);
+  inv.network_name = NetworkNameOf(inv.config);
   if (!command) throw Error(ErrorCode::kInvalidEnv, "unknown CNI_COMMAND: " + cmd);
   inv.command = *command;
   inv.cni_version = DecodeConfigVersion(inv.config);
   // Errors answer in the caller's version when we speak it (never echo e.g. "9.9.9").
   if (IsSupportedVersion(inv.cni_version)) *version_for_error = inv.cni_version;
-
-  // An unset callback succeeds, as a nil func does in Go (ADD excepted: it owes a result).
-  switch (inv.command) {
-    case Command::kAdd: {
-      RequireSupported(inv.cni_version);
-      if (!funcs.add) throw InternalError("ADD is not implemented");
-      Result result = funcs.add(inv);
-      return {0, ToOutput(ResultToJson(result, inv.cni_version))};
-    }
-    case Command::kDel:
-      RequireSupported(inv.cni_version);
-      if (funcs.del) funcs.del(inv);
-      return {0, ""};
-    case Command::kCheck:
-      RequireVerbVersion(inv.cni_version, "0.4.0", "CHECK");
-      if (funcs.check) funcs.check(inv);
-      return {0, ""};
-    case Command::kStatus:
-      RequireVerbVersion(inv.cni_version, "1.1.0", "STATUS");
-      if (funcs.status) funcs.status(inv);
-      return {0, ""};
-    case Command::kGc:
-      RequireVerbVersion(inv.cni_version, "1.1.0", "GC");
-      if (funcs.gc) funcs.gc(inv);
-      return {0, ""};
-    case Command::kVersion:
-      break;
-  }
-  return {0, ""};
+  return RunCommand(funcs, inv);
 }
 
 }  // namespace
@@ -269,19 +293,6 @@ std::string ErrorJson(const Error& e, const std::string& cni_version) {
   return ToOutput(j);
 }
 
-namespace {
-
-void WriteAll(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // the caller went away; nothing better to do with the answer
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-}
-
-}  // namespace
-
 PluginIo ProcessIo() {
   PluginIo io;
   io.read_stdin = [] {
@@ -291,6 +302,7 @@ PluginIo ProcessIo() {
     }
     return data;
   };
+  // A caller that went away gets no answer; there is nothing better to do with it.
   io.write_stdout = [](std::string_view s) { WriteAll(STDOUT_FILENO, s); };
   io.write_stderr = [](std::string_view s) { WriteAll(STDERR_FILENO, s); };
   return io;

@@ -1,7 +1,8 @@
 #include "common/error.h"
 
 #include <cerrno>
-#include <cstring>
+
+#include "common/strings.h"
 
 namespace cnb {
 
@@ -32,7 +33,7 @@ Error ConfigError(std::string msg, std::string details) {
 Error ErrnoError(std::string_view context, int err, ErrorCode code) {
   std::string msg(context);
   msg += ": ";
-  msg += std::strerror(err);
+  msg += ErrnoText(err);  // lower case, as Go prints errnos
   return Error(code, std::move(msg), {}, err);
 }
 

@@ -52,7 +52,7 @@ class Error : public std::exception {
 // Shorthands for the common cases.
 Error InternalError(std::string msg, int sys_errno = 0);
 Error ConfigError(std::string msg, std::string details = {});
-// "<context>: <strerror(err)>" with code 999 (or `code`) and errno kept.
+// "<context>: <errno text, lower case as in Go>" with code 999 (or `code`) and errno kept.
 Error ErrnoError(std::string_view context, int err, ErrorCode code = ErrorCode::kInternal);
 
 }  // namespace cnb

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "common/file_util.h"
 #include "common/unique_fd.h"
 
 namespace cnb::log {
@@ -32,15 +33,6 @@ const char* LevelName(Level level) {
     case Level::kDebug: return "debug";
   }
   return "?";
-}
-
-void WriteAll(int fd, const std::string& text) {
-  size_t off = 0;
-  while (off < text.size()) {
-    ssize_t n = ::write(fd, text.data() + off, text.size() - off);
-    if (n <= 0) return;
-    off += static_cast<size_t>(n);
-  }
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <string_view>
 
@@ -9,7 +10,7 @@
 #include "cni/json_member.h"
 #include "cni/version.h"
 #include "common/error.h"
-#include "common/read_all.h"
+#include "common/file_util.h"
 #include "common/unique_fd.h"
 #include "ipam/store.h"
 
@@ -104,69 +105,61 @@ std::optional<IpAddr> ParseRequestedIp(std::string_view text) {
   return IpAddr::Parse(text);
 }
 
-IpamConfig LoadIpamConfig(const json& netconf, std::string_view cni_args) {
-  if (!netconf.is_object()) TypeError("network config", "object");
-  IpamConfig cfg;
-  cfg.name = OptString(netconf, "name", "config");
-  cfg.cni_version = OptString(netconf, "cniVersion", "config");
+namespace {
 
-  const json* ipam = Member(netconf, "ipam");
-  if (!ipam) throw InternalError("IPAM config missing 'ipam' key");
-  if (!ipam->is_object()) TypeError("ipam", "object");
-  cfg.type = OptString(*ipam, "type", "ipam");
-  cfg.data_dir = OptString(*ipam, "dataDir", "ipam");
-  if (cfg.data_dir.empty()) cfg.data_dir = std::string(kDefaultDataDir);
-  cfg.resolv_conf = OptString(*ipam, "resolvConf", "ipam");
-
-  if (const json* routes = Member(*ipam, "routes")) {
-    if (!routes->is_array()) TypeError("ipam.routes", "array");
-    for (const auto& r : *routes) {
-      try {
-        cfg.routes.push_back(cni::RouteFromJson(r));
-      } catch (const Error& e) {
-        throw InternalError(e.msg());  // keep config errors uniformly 999
-      }
+std::vector<cni::Route> RoutesOf(const json& ipam) {
+  std::vector<cni::Route> routes;
+  const json* list = Member(ipam, "routes");
+  if (!list) return routes;
+  if (!list->is_array()) TypeError("ipam.routes", "array");
+  for (const auto& r : *list) {
+    try {
+      routes.push_back(cni::RouteFromJson(r));
+    } catch (const Error& e) {
+      throw InternalError(e.msg());  // keep config errors uniformly 999
     }
   }
+  return routes;
+}
 
-  const json* runtime = Member(netconf, "runtimeConfig");
-  if (runtime && !runtime->is_object()) TypeError("runtimeConfig", "object");
-
-  // Requested IPs: all three sources are unioned, as the reference does.
-  std::vector<std::string> ip_texts;
+// Requested IPs: CNI_ARGS IP=, args.cni.ips and runtimeConfig.ips, unioned as the reference does.
+std::vector<IpAddr> RequestedIps(const json& netconf, const json* runtime, std::string_view cni_args) {
+  std::vector<std::string> texts;
   if (!cni_args.empty()) {
     cni::CniArgs args = cni::CniArgs::Parse(cni_args, {"IP"});
     if (auto ip = args.Get("IP")) {
       if (!ParseRequestedIp(*ip)) {
         throw InternalError("ARGS: error parsing value of pair \"IP=" + *ip + "\": invalid IP address " + *ip);
       }
-      ip_texts.push_back(*ip);
+      texts.push_back(*ip);
     }
   }
   if (const json* args = Member(netconf, "args")) {
     if (!args->is_object()) TypeError("args", "object");
     if (const json* cni = Member(*args, "cni")) {
       if (!cni->is_object()) TypeError("args.cni", "object");
-      AppendIps(Member(*cni, "ips"), "args.cni.ips", &ip_texts);
+      AppendIps(Member(*cni, "ips"), "args.cni.ips", &texts);
     }
   }
-  if (runtime) AppendIps(Member(*runtime, "ips"), "runtimeConfig.ips", &ip_texts);
-  for (const auto& text : ip_texts) {
+  if (runtime) AppendIps(Member(*runtime, "ips"), "runtimeConfig.ips", &texts);
+  std::vector<IpAddr> ips;
+  for (const auto& text : texts) {
     auto ip = ParseRequestedIp(text);
     if (!ip) throw InternalError("cannot understand ip: invalid IP address " + text);
-    bool seen = false;
-    for (const auto& have : cfg.requested_ips) seen = seen || have == *ip;
-    if (!seen) cfg.requested_ips.push_back(*ip);
+    if (std::find(ips.begin(), ips.end(), *ip) == ips.end()) ips.push_back(*ip);
   }
+  return ips;
+}
 
-  // Final order: runtimeConfig.ipRanges, then the legacy single range, then ipam.ranges.
+// In the reference's order: runtimeConfig.ipRanges, then the legacy single range, then
+// ipam.ranges; each canonicalized, no two overlapping, one per family before 0.3.0.
+std::vector<RangeSet> RangeSets(const json& ipam, const json* runtime, const std::string& cni_version) {
   std::vector<RangeSet> ranges;
   if (runtime) ranges = RangeSetsFromJson(Member(*runtime, "ipRanges"), "runtimeConfig.ipRanges");
-  Range legacy = RangeFromJson(*ipam, "ipam");
+  Range legacy = RangeFromJson(ipam, "ipam");
   if (legacy.subnet) ranges.push_back(RangeSet{legacy});
-  for (auto& set : RangeSetsFromJson(Member(*ipam, "ranges"), "ipam.ranges")) ranges.push_back(std::move(set));
+  for (auto& set : RangeSetsFromJson(Member(ipam, "ranges"), "ipam.ranges")) ranges.push_back(std::move(set));
   if (ranges.empty()) throw InternalError("no IP ranges specified");
-
   int v4_sets = 0;
   int v6_sets = 0;
   for (size_t i = 0; i < ranges.size(); ++i) {
@@ -177,8 +170,8 @@ IpamConfig LoadIpamConfig(const json& netconf, std::string_view cni_args) {
     }
     (ranges[i][0].range_start->is_v4() ? v4_sets : v6_sets)++;
   }
-  if ((v4_sets > 1 || v6_sets > 1) && VersionBelow030(cfg.cni_version)) {
-    throw InternalError("CNI version " + cfg.cni_version + " does not support more than 1 address per family");
+  if ((v4_sets > 1 || v6_sets > 1) && VersionBelow030(cni_version)) {
+    throw InternalError("CNI version " + cni_version + " does not support more than 1 address per family");
   }
   for (size_t i = 0; i + 1 < ranges.size(); ++i) {
     for (size_t j = i + 1; j < ranges.size(); ++j) {
@@ -187,52 +180,29 @@ IpamConfig LoadIpamConfig(const json& netconf, std::string_view cni_args) {
       }
     }
   }
-  cfg.ranges = std::move(ranges);
-  return cfg;
-}
-
-namespace {
-
-std::vector<std::string> Fields(std::string_view line) {
-  std::vector<std::string> fields;
-  size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r')) ++i;
-    size_t start = i;
-    while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r') ++i;
-    if (i > start) fields.emplace_back(line.substr(start, i - start));
-  }
-  return fields;
+  return ranges;
 }
 
 }  // namespace
 
-cni::Dns ParseResolvConf(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) throw ErrnoError("open " + path, errno);
-  std::string text;
-  if (int err = ReadAll(fd.get(), &text); err != 0) throw ErrnoError("read " + path, err);
-  cni::Dns dns;
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find('\n', start);
-    if (end == std::string::npos) end = text.size();
-    std::string line = TrimSpace(std::string_view(text).substr(start, end - start));
-    start = end + 1;
-    if (line.empty() || line[0] == '#' || line[0] == ';') continue;
-    std::vector<std::string> fields = Fields(line);
-    if (fields.size() < 2) continue;
-    if (fields[0] == "nameserver") {
-      dns.nameservers.push_back(fields[1]);
-    } else if (fields[0] == "domain") {
-      dns.domain = fields[1];
-    } else if (fields[0] == "search") {
-      dns.search.insert(dns.search.end(), fields.begin() + 1, fields.end());
-    } else if (fields[0] == "options") {
-      dns.options.insert(dns.options.end(), fields.begin() + 1, fields.end());
-    }
-  }
-  return dns;
+IpamConfig LoadIpamConfig(const json& netconf, std::string_view cni_args) {
+  if (!netconf.is_object()) TypeError("network config", "object");
+  IpamConfig cfg;
+  cfg.name = OptString(netconf, "name", "config");
+  cfg.cni_version = OptString(netconf, "cniVersion", "config");
+  const json* ipam = Member(netconf, "ipam");
+  if (!ipam) throw InternalError("IPAM config missing 'ipam' key");
+  if (!ipam->is_object()) TypeError("ipam", "object");
+  cfg.type = OptString(*ipam, "type", "ipam");
+  cfg.data_dir = OptString(*ipam, "dataDir", "ipam");
+  if (cfg.data_dir.empty()) cfg.data_dir = std::string(kDefaultDataDir);
+  cfg.resolv_conf = OptString(*ipam, "resolvConf", "ipam");
+  cfg.routes = RoutesOf(*ipam);
+  const json* runtime = Member(netconf, "runtimeConfig");
+  if (runtime && !runtime->is_object()) TypeError("runtimeConfig", "object");
+  cfg.requested_ips = RequestedIps(netconf, runtime, cni_args);
+  cfg.ranges = RangeSets(*ipam, runtime, cfg.cni_version);
+  return cfg;
 }
 
 }  // namespace cnb::ipam

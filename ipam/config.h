@@ -31,9 +31,6 @@ struct IpamConfig {
 // Throws Error 999 for every problem, as the reference does (its errors are plain Go errors).
 IpamConfig LoadIpamConfig(const nlohmann::json& netconf, std::string_view cni_args);
 
-// Reads a resolv.conf-style file into a DNS block: nameserver appends, domain (last wins),
-// search/options append all their fields; '#' and ';' lines are comments.
-cni::Dns ParseResolvConf(const std::string& path);
 
 // The reference's IP argument syntax: a plain address or an address with a prefix (ignored).
 std::optional<IpAddr> ParseRequestedIp(std::string_view text);

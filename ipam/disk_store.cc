@@ -1,6 +1,5 @@
 #include "ipam/disk_store.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -11,7 +10,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
-#include "common/read_all.h"
+#include "common/file_util.h"
 
 namespace cnb::ipam {
 namespace {
@@ -19,115 +18,6 @@ namespace {
 constexpr const char* kLastIpPrefix = "last_reserved_ip.";
 constexpr const char* kReserveTempPrefix = ".reserve-";
 constexpr const char* kIndexTempPrefix = ".tmp-";
-
-void MkdirAll(const std::string& path) {
-  std::string partial;
-  size_t pos = 0;
-  while (pos != std::string::npos) {
-    pos = path.find('/', pos + 1);
-    partial = path.substr(0, pos);
-    if (partial.empty()) continue;
-    if (::mkdir(partial.c_str(), 0755) != 0 && errno != EEXIST) throw ErrnoError("mkdir " + partial, errno);
-  }
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) throw ErrnoError("stat " + path, errno);
-  if (!S_ISDIR(st.st_mode)) throw InternalError("mkdir " + path + ": not a directory", ENOTDIR);
-}
-
-std::optional<std::string> ReadFile(const std::string& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) return std::nullopt;
-  std::string out;
-  // No reservation or index entry is anywhere near this big.
-  if (ReadAll(fd.get(), &out, 4096) != 0) return std::nullopt;
-  return out;
-}
-
-void WriteAll(int fd, const std::string& data, const std::string& path) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw ErrnoError("write " + path, errno);
-    }
-    done += static_cast<size_t>(n);
-  }
-}
-
-// Creates `path` exclusively with `content` (mode 0600); a stale file of the same name (a
-// crashed process with a recycled pid) is replaced.
-void WriteNewFile(const std::string& path, const std::string& content) {
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
-  if (!fd && errno == EEXIST) {
-    ::unlink(path.c_str());
-    fd.reset(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
-  }
-  if (!fd) throw ErrnoError("open " + path, errno);
-  try {
-    WriteAll(fd.get(), content, path);
-  } catch (...) {
-    ::unlink(path.c_str());
-    throw;
-  }
-}
-
-// Temp file + rename: readers see the old or the new content, never a truncated file.
-void ReplaceFile(const std::string& dir, const std::string& name, const std::string& temp_name,
-                 const std::string& content) {
-  std::string temp = dir + "/" + temp_name;
-  WriteNewFile(temp, content);
-  std::string path = dir + "/" + name;
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(temp.c_str());
-    throw ErrnoError("rename " + temp + " to " + path, err);
-  }
-}
-
-// Rewrites a small file in place, creating it (temp + rename) only when missing. Replacing it
-// instead would free its block on every call, and on a filesystem mounted with `discard` that
-// frees synchronously with a discard request the caller waits for (0.25 to 1.7 ms per ADD on
-// the development machine). Only for content whose torn forms are harmless: a crash leaves the
-// old content, a truncation of it, or the new content.
-void UpdateSmallFile(const std::string& dir, const std::string& name, const std::string& temp_name,
-                     const std::string& content) {
-  const std::string path = dir + "/" + name;
-  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!fd) {
-    if (errno != ENOENT) throw ErrnoError("open " + path, errno);
-    ReplaceFile(dir, name, temp_name, content);
-    return;
-  }
-  struct stat st;
-  if (::fstat(fd.get(), &st) != 0) throw ErrnoError("stat " + path, errno);
-  // Shrink first, so no stale tail follows the new content even if the write is cut short.
-  if (static_cast<size_t>(st.st_size) > content.size() &&
-      ::ftruncate(fd.get(), static_cast<off_t>(content.size())) != 0) {
-    throw ErrnoError("truncate " + path, errno);
-  }
-  ssize_t n;
-  do {
-    n = ::pwrite(fd.get(), content.data(), content.size(), 0);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) throw ErrnoError("write " + path, errno);
-  if (static_cast<size_t>(n) != content.size()) throw InternalError("short write to " + path, EIO);
-}
-
-template <typename F>
-void ForEachEntry(const std::string& dir, F&& f) {
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) {
-    if (errno == ENOENT) return;
-    throw ErrnoError("open " + dir, errno);
-  }
-  while (struct dirent* e = ::readdir(d)) {
-    std::string name = e->d_name;
-    if (name == "." || name == "..") continue;
-    f(name, e->d_type);
-  }
-  ::closedir(d);
-}
 
 bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
 
@@ -179,7 +69,7 @@ std::string DiskStore::IndexPath(const Attachment& a) const {
 
 std::optional<std::vector<IpAddr>> DiskStore::ReadIndex(const Attachment& a) const {
   if (!IndexUsable(a)) return std::nullopt;
-  auto content = ReadFile(IndexPath(a));
+  auto content = ReadSmallFile(IndexPath(a));
   if (!content) return std::nullopt;
   std::vector<IpAddr> ips;
   size_t start = 0;
@@ -207,7 +97,7 @@ void DiskStore::WriteIndex(const Attachment& a, const std::vector<IpAddr>& ips) 
 }
 
 std::optional<std::string> DiskStore::ReadReservation(const IpAddr& ip) const {
-  auto content = ReadFile(IpPath(ip));
+  auto content = ReadSmallFile(IpPath(ip));
   if (!content) return std::nullopt;
   return TrimSpace(*content);
 }
@@ -259,7 +149,7 @@ bool DiskStore::Reserve(const Attachment& a, const IpAddr& ip, int range_index) 
 }
 
 std::optional<IpAddr> DiskStore::LastReservedIp(int range_index) {
-  auto content = ReadFile(dir_ + "/" + kLastIpPrefix + std::to_string(range_index));
+  auto content = ReadSmallFile(dir_ + "/" + kLastIpPrefix + std::to_string(range_index));
   if (!content) return std::nullopt;
   return IpAddr::Parse(*content);
 }
@@ -292,7 +182,7 @@ std::vector<std::pair<IpAddr, std::string>> DiskStore::Scan() const {
     auto ip = IpAddr::Parse(name);
     // Only canonical names are reservations; temp files (".reserve-...") never parse.
     if (!ip || ip->ToString() != name) return;
-    if (auto content = ReadFile(dir_ + "/" + name)) out.emplace_back(*ip, TrimSpace(*content));
+    if (auto content = ReadSmallFile(dir_ + "/" + name)) out.emplace_back(*ip, TrimSpace(*content));
   });
   return out;
 }

@@ -2,14 +2,6 @@
 
 namespace cnb::ipam {
 
-std::string TrimSpace(std::string_view s) {
-  const char* ws = " \t\r\n\v\f";
-  size_t b = s.find_first_not_of(ws);
-  if (b == std::string_view::npos) return {};
-  size_t e = s.find_last_not_of(ws);
-  return std::string(s.substr(b, e - b + 1));
-}
-
 std::string ReservationKey(const Attachment& a) { return TrimSpace(a.container_id) + "\r\n" + a.ifname; }
 
 GcPolicy::GcPolicy(const std::set<Attachment>& valid) {

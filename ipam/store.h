@@ -1,5 +1,5 @@
-// Where host-local keeps its reservations. The disk store is the real one; the memory store
-// lets the allocator be tested without a filesystem.
+// Where host-local keeps its reservations. The disk store is the real one; tests use a memory
+// store (tests/fakes/memory_store.h).
 #pragma once
 
 #include <optional>
@@ -8,16 +8,13 @@
 #include <utility>
 #include <vector>
 
+#include "cni/attachments.h"
 #include "common/ip.h"
+#include "common/strings.h"
 
 namespace cnb::ipam {
 
-// (container id, ifname) as the runtime names an attachment.
-struct Attachment {
-  std::string container_id;
-  std::string ifname;
-  auto operator<=>(const Attachment&) const = default;
-};
+using cni::Attachment;
 
 class Store {
  public:
@@ -60,12 +57,6 @@ class StoreLock {
 
 // The content of a reservation file: "<id>\r\n<ifname>" (the id trimmed, like the reference).
 std::string ReservationKey(const Attachment& a);
-// The reference's whitespace trimming of file contents and ids.
-std::string TrimSpace(std::string_view s);
-
-}  // namespace cnb::ipam
-
-namespace cnb::ipam {
 
 // GC's rule for one reservation file content.
 class GcPolicy {

@@ -4,8 +4,6 @@
 #include <linux/rtnetlink.h>
 #include <netlink/cache.h>
 #include <netlink/route/addr.h>
-#include <netlink/route/nexthop.h>
-#include <netlink/route/route.h>
 
 #include <cerrno>
 #include <thread>
@@ -20,7 +18,6 @@ namespace {
 using internal::AddrPtr;
 using internal::CachePtr;
 using internal::Check;
-using internal::RoutePtr;
 
 AddrPtr NewAddr(int ifindex, const IpNet& net) {
   AddrPtr addr(rtnl_addr_alloc());
@@ -40,7 +37,7 @@ std::string OnLink(int ifindex) { return " on link index " + std::to_string(ifin
 bool AddrInfo::tentative() const { return flags & IFA_F_TENTATIVE; }
 bool AddrInfo::dadfailed() const { return flags & IFA_F_DADFAILED; }
 
-bool TryAddAddress(Socket& sock, int ifindex, const IpNet& addr, bool nodad) {
+bool TryAddAddress(RouteSocket& sock, int ifindex, const IpNet& addr, bool nodad) {
   AddrPtr a = NewAddr(ifindex, addr);
   if (nodad && !addr.is_v4()) rtnl_addr_set_flags(a.get(), IFA_F_NODAD);
   // The kernel leaves the IPv4 broadcast unset unless asked; the Go netlink library (and so the
@@ -53,20 +50,18 @@ bool TryAddAddress(Socket& sock, int ifindex, const IpNet& addr, bool nodad) {
                                    "failed to add address " + addr.ToString() + OnLink(ifindex), EEXIST) == 0;
 }
 
-void AddAddress(Socket& sock, int ifindex, const IpNet& addr, bool nodad) {
+void AddAddress(RouteSocket& sock, int ifindex, const IpNet& addr, bool nodad) {
   if (!TryAddAddress(sock, ifindex, addr, nodad)) {
-    throw Error(ErrorCode::kInternal,
-                "failed to add address " + addr.ToString() + OnLink(ifindex) + ": " + internal::ErrnoText(EEXIST),
-                {}, EEXIST);
+    throw ErrnoError("failed to add address " + addr.ToString() + OnLink(ifindex), EEXIST);
   }
 }
 
-void DelAddress(Socket& sock, int ifindex, const IpNet& addr) {
+void DelAddress(RouteSocket& sock, int ifindex, const IpNet& addr) {
   AddrPtr a = NewAddr(ifindex, addr);
   Check(rtnl_addr_delete(sock.raw(), a.get(), 0), "failed to delete address " + addr.ToString() + OnLink(ifindex));
 }
 
-std::vector<AddrInfo> ListAddresses(Socket& sock, int ifindex, int family) {
+std::vector<AddrInfo> ListAddresses(RouteSocket& sock, int ifindex, int family) {
   // A one-off dump into a private cache; fine for listing, not used for single lookups.
   nl_cache* raw = nullptr;
   Check(rtnl_addr_alloc_cache(sock.raw(), &raw), "failed to list addresses" + OnLink(ifindex));
@@ -89,7 +84,7 @@ std::vector<AddrInfo> ListAddresses(Socket& sock, int ifindex, int family) {
   return out;
 }
 
-void WaitAddressesSettled(Socket& sock, int ifindex, std::chrono::milliseconds timeout) {
+void WaitAddressesSettled(RouteSocket& sock, int ifindex, std::chrono::milliseconds timeout) {
   constexpr auto kPollInterval = std::chrono::milliseconds(50);
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
@@ -114,91 +109,6 @@ void WaitAddressesSettled(Socket& sock, int ifindex, std::chrono::milliseconds t
     }
     std::this_thread::sleep_for(kPollInterval);
   }
-}
-
-namespace {
-
-RoutePtr NewRoute(const RouteSpec& spec, bool for_delete) {
-  RoutePtr route(rtnl_route_alloc());
-  if (!route) throw InternalError("out of memory allocating a route", ENOMEM);
-  int family = spec.dst.is_v4() ? AF_INET : AF_INET6;
-  if (spec.gw && spec.gw->family() != spec.dst.family()) {
-    throw InternalError("route " + spec.dst.ToString() + " has a gateway of another family", EINVAL);
-  }
-  rtnl_route_set_family(route.get(), static_cast<uint8_t>(family));
-  auto dst = internal::ToNlAddr(spec.dst.NetworkAddr(), spec.dst.prefix());
-  Check(rtnl_route_set_dst(route.get(), dst.get()), "invalid route destination " + spec.dst.ToString());
-  rtnl_route_set_table(route.get(), static_cast<uint32_t>(spec.table.value_or(RT_TABLE_MAIN)));
-  rtnl_route_set_type(route.get(), RTN_UNICAST);
-  if (spec.priority) rtnl_route_set_priority(route.get(), static_cast<uint32_t>(*spec.priority));
-  if (for_delete) {
-    // Protocol 0 and scope "nowhere" are wildcards for the kernel's delete lookup.
-    rtnl_route_set_protocol(route.get(), RTPROT_UNSPEC);
-    if (spec.scope) rtnl_route_set_scope(route.get(), static_cast<uint8_t>(*spec.scope));
-  } else {
-    // RTPROT_BOOT, as the Go netlink library sends, so `ip route` shows the same as the reference.
-    rtnl_route_set_protocol(route.get(), RTPROT_BOOT);
-    int scope = spec.scope ? *spec.scope : (spec.gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK);
-    rtnl_route_set_scope(route.get(), static_cast<uint8_t>(scope));
-  }
-  if (spec.ifindex > 0 || spec.gw) {
-    rtnl_nexthop* nh = rtnl_route_nh_alloc();
-    if (!nh) throw InternalError("out of memory allocating a nexthop", ENOMEM);
-    if (spec.ifindex > 0) rtnl_route_nh_set_ifindex(nh, spec.ifindex);
-    if (spec.gw) {
-      auto gw = internal::ToNlAddr(*spec.gw, spec.gw->bits());
-      rtnl_route_nh_set_gateway(nh, gw.get());  // takes its own reference
-    }
-    rtnl_route_add_nexthop(route.get(), nh);  // the route owns the nexthop from here
-  }
-  return route;
-}
-
-std::string Describe(const RouteSpec& spec) {
-  std::string s = "route " + spec.dst.ToString();
-  if (spec.gw) s += " via " + spec.gw->ToString();
-  if (spec.ifindex > 0) s += " dev index " + std::to_string(spec.ifindex);
-  return s;
-}
-
-}  // namespace
-
-void AddRoute(Socket& sock, const RouteSpec& spec) {
-  RoutePtr route = NewRoute(spec, false);
-  Check(rtnl_route_add(sock.raw(), route.get(), NLM_F_EXCL), "failed to add " + Describe(spec));
-}
-
-void DelRoute(Socket& sock, const RouteSpec& spec) {
-  RoutePtr route = NewRoute(spec, true);
-  Check(rtnl_route_delete(sock.raw(), route.get(), 0), "failed to delete " + Describe(spec));
-}
-
-std::vector<RouteInfo> ListRoutes(Socket& sock, int family, bool all_tables) {
-  nl_cache* raw = nullptr;
-  Check(rtnl_route_alloc_cache(sock.raw(), family, 0, &raw), "failed to list routes");
-  CachePtr cache(raw);
-  std::vector<RouteInfo> out;
-  for (nl_object* obj = nl_cache_get_first(cache.get()); obj; obj = nl_cache_get_next(obj)) {
-    auto* r = reinterpret_cast<rtnl_route*>(obj);
-    int fam = rtnl_route_get_family(r);
-    if (fam != family) continue;
-    RouteInfo info;
-    info.table = static_cast<int>(rtnl_route_get_table(r));
-    if (!all_tables && info.table != RT_TABLE_MAIN) continue;
-    nl_addr* dst = rtnl_route_get_dst(r);
-    info.dst = IpNet(internal::FromNlAddr(dst, fam), dst ? static_cast<int>(nl_addr_get_prefixlen(dst)) : 0);
-    info.priority = static_cast<int>(rtnl_route_get_priority(r));
-    info.scope = rtnl_route_get_scope(r);
-    info.type = rtnl_route_get_type(r);
-    info.protocol = rtnl_route_get_protocol(r);
-    if (rtnl_route_get_nnexthops(r) > 0) {
-      rtnl_nexthop* nh = rtnl_route_nexthop_n(r, 0);
-      info.ifindex = rtnl_route_nh_get_ifindex(nh);
-      if (nl_addr* gw = rtnl_route_nh_get_gateway(nh)) info.gw = internal::FromNlAddr(gw, fam);
-    }
-    out.push_back(info);
-  }
-  return out;
 }
 
 }  // namespace cnb::nl

@@ -1,5 +1,7 @@
 #include "netlink/internal.h"
 
+#include "common/strings.h"
+
 #include <netlink/errno.h>
 #include <netlink/netlink.h>
 #include <netlink/socket.h>
@@ -74,16 +76,6 @@ int ErrnoFor(int nle) {
   return NleToErrno(code);
 }
 
-std::string ErrnoText(int err) {
-  std::string text = std::strerror(err);
-  // Go prints syscall errors in lower case ("file exists"); keep acronyms like "RTNETLINK" aside.
-  if (!text.empty() && std::isupper(static_cast<unsigned char>(text[0])) &&
-      (text.size() < 2 || !std::isupper(static_cast<unsigned char>(text[1])))) {
-    text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
-  }
-  return text;
-}
-
 Error NlError(std::string_view what, int nle) {
   int err = ErrnoFor(nle);
   std::string msg(what);
@@ -146,7 +138,7 @@ nlattr* Nest(nl_msg* msg, int type) {
   return nest;
 }
 
-int SendRequestTolerating(Socket& sock, const std::vector<uint8_t>& request, std::string_view what,
+int SendRequestTolerating(RouteSocket& sock, const std::vector<uint8_t>& request, std::string_view what,
                           int tolerated) {
   if (request.size() < sizeof(nlmsghdr)) throw InternalError(std::string(what) + ": empty request");
   // nlmsg_convert copies the header and payload into a fresh nl_msg that libnl can complete.
@@ -157,7 +149,7 @@ int SendRequestTolerating(Socket& sock, const std::vector<uint8_t>& request, std
   return CheckTolerating(nl_send_sync(sock.raw(), msg.release()), what, tolerated);
 }
 
-void SendRequest(Socket& sock, const std::vector<uint8_t>& request, std::string_view what) {
+void SendRequest(RouteSocket& sock, const std::vector<uint8_t>& request, std::string_view what) {
   SendRequestTolerating(sock, request, what, 0);
 }
 

@@ -15,9 +15,12 @@
 
 #include "common/error.h"
 #include "common/ip.h"
-#include "netlink/socket.h"
+#include "common/strings.h"
+#include "netlink/route_socket.h"
 
 namespace cnb::nl::internal {
+
+using cnb::ErrnoText;
 
 template <typename T, void (*Free)(T*)>
 struct Deleter {
@@ -49,17 +52,14 @@ void Check(int rc, std::string_view what);
 // a static binary sorts every unwind table, about a millisecond).
 int CheckTolerating(int rc, std::string_view what, int tolerated);
 
-// Go-style lower-case strerror ("file exists"), as the reference plugins print errors.
-std::string ErrnoText(int err);
-
 // nl_addr from an IP/prefix; throws on allocation failure.
 NlAddrPtr ToNlAddr(const IpAddr& ip, int prefix);
 IpAddr FromNlAddr(const nl_addr* addr, int family);
 
 // Sends a complete request (as built by the Build* functions) and waits for the kernel's ack.
-void SendRequest(Socket& sock, const std::vector<uint8_t>& request, std::string_view what);
+void SendRequest(RouteSocket& sock, const std::vector<uint8_t>& request, std::string_view what);
 // SendRequest that returns `tolerated` instead of throwing when the kernel answers with it.
-int SendRequestTolerating(Socket& sock, const std::vector<uint8_t>& request, std::string_view what,
+int SendRequestTolerating(RouteSocket& sock, const std::vector<uint8_t>& request, std::string_view what,
                           int tolerated);
 // For message builders: throws EMSGSIZE when an nla_put/nlmsg_append failed (rc < 0).
 void Put(int rc);

@@ -9,16 +9,15 @@
 #include <netlink/route/link/inet.h>
 #include <netlink/route/link/veth.h>
 #include <fcntl.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 
 #include "common/error.h"
-#include "common/read_all.h"
+#include "common/file_util.h"
 #include "common/unique_fd.h"
 #include "netlink/internal.h"
+#include "netlink/mac.h"
 
 namespace cnb::nl {
 namespace {
@@ -32,12 +31,9 @@ using internal::Put;
 std::string Quoted(const std::string& s) { return "\"" + s + "\""; }
 std::string IndexName(int ifindex) { return "link index " + std::to_string(ifindex); }
 
-std::string FormatMac(nl_addr* addr) {
+std::string MacOf(nl_addr* addr) {
   if (!addr || nl_addr_get_len(addr) != 6) return "";
-  auto* b = static_cast<const uint8_t*>(nl_addr_get_binary_addr(addr));
-  char buf[18];
-  std::snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
-  return buf;
+  return FormatMac(static_cast<const uint8_t*>(nl_addr_get_binary_addr(addr)));
 }
 
 LinkInfo ToLinkInfo(rtnl_link* link) {
@@ -45,7 +41,7 @@ LinkInfo ToLinkInfo(rtnl_link* link) {
   info.ifindex = rtnl_link_get_ifindex(link);
   if (const char* name = rtnl_link_get_name(link)) info.name = name;
   if (const char* kind = rtnl_link_get_type(link)) info.kind = kind;
-  info.mac = FormatMac(rtnl_link_get_addr(link));
+  info.mac = MacOf(rtnl_link_get_addr(link));
   info.mtu = static_cast<int>(rtnl_link_get_mtu(link));
   info.flags = rtnl_link_get_flags(link);
   info.master = rtnl_link_get_master(link);
@@ -60,7 +56,7 @@ LinkInfo ToLinkInfo(rtnl_link* link) {
 // NLE_NODEV is what the kernel's ENODEV becomes; ENOENT/ESRCH arrive as NLE_OBJ_NOTFOUND.
 bool IsMissing(int rc) { return rc == -NLE_NODEV || rc == -NLE_OBJ_NOTFOUND; }
 
-std::optional<LinkInfo> Lookup(Socket& sock, int ifindex, const char* name, const std::string& what) {
+std::optional<LinkInfo> Lookup(RouteSocket& sock, int ifindex, const char* name, const std::string& what) {
   rtnl_link* raw = nullptr;
   int rc = rtnl_link_get_kernel(sock.raw(), ifindex, name, &raw);
   LinkPtr link(raw);
@@ -80,7 +76,7 @@ LinkPtr NewLink() {
 
 // An RTM_NEWLINK/SETLINK for an existing link: `edit` fills in only the attributes to change.
 template <typename Edit>
-void ChangeLink(Socket& sock, int ifindex, const std::string& what, Edit edit) {
+void ChangeLink(RouteSocket& sock, int ifindex, const std::string& what, Edit edit) {
   LinkPtr orig = NewLink();
   rtnl_link_set_ifindex(orig.get(), ifindex);
   LinkPtr changes = NewLink();
@@ -110,12 +106,12 @@ MsgPtr NewRequest(int type, int flags, const ifinfomsg& ifi) {
 bool LinkInfo::up() const { return flags & IFF_UP; }
 bool LinkInfo::promisc() const { return flags & IFF_PROMISC; }
 
-std::optional<LinkInfo> GetLink(Socket& sock, const std::string& name) {
+std::optional<LinkInfo> GetLink(RouteSocket& sock, const std::string& name) {
   if (name.empty() || name.size() >= IFNAMSIZ) return std::nullopt;  // no link can have it
   return Lookup(sock, 0, name.c_str(), "link " + Quoted(name));
 }
 
-std::optional<LinkInfo> GetLinkByIndex(Socket& sock, int ifindex) {
+std::optional<LinkInfo> GetLinkByIndex(RouteSocket& sock, int ifindex) {
   if (ifindex <= 0) return std::nullopt;
   return Lookup(sock, ifindex, nullptr, IndexName(ifindex));
 }
@@ -142,7 +138,7 @@ std::vector<uint8_t> BuildBridgeCreateMessage(const BridgeSpec& spec) {
   return internal::ToBytes(msg.get());
 }
 
-LinkInfo EnsureBridge(Socket& sock, const BridgeSpec& spec, bool* created) {
+LinkInfo EnsureBridge(RouteSocket& sock, const BridgeSpec& spec, bool* created) {
   if (spec.name.empty() || spec.name.size() >= IFNAMSIZ) {
     throw InternalError("invalid bridge name " + Quoted(spec.name), EINVAL);
   }
@@ -160,7 +156,7 @@ LinkInfo EnsureBridge(Socket& sock, const BridgeSpec& spec, bool* created) {
   return *link;
 }
 
-void CreateVeth(Socket& sock, const VethSpec& spec) {
+void CreateVeth(RouteSocket& sock, const VethSpec& spec) {
   if (spec.host_name.empty() || spec.peer_name.empty()) {
     throw InternalError("veth pair needs both names", EINVAL);
   }
@@ -215,13 +211,19 @@ std::optional<bool> MacIsPinned(const LinkInfo& link) {
   return *assign_type == "3";  // NET_ADDR_SET
 }
 
-void DeleteLink(Socket& sock, int ifindex) {
+void DeleteLink(RouteSocket& sock, int ifindex) {
   LinkPtr link = NewLink();
   rtnl_link_set_ifindex(link.get(), ifindex);
   Check(rtnl_link_delete(sock.raw(), link.get()), "failed to delete " + IndexName(ifindex));
 }
 
-void SetLinkUp(Socket& sock, int ifindex, bool up) {
+void DeleteLinkByName(RouteSocket& sock, const std::string& name) {
+  LinkPtr link = NewLink();
+  rtnl_link_set_name(link.get(), name.c_str());
+  Check(rtnl_link_delete(sock.raw(), link.get()), "failed to delete link " + Quoted(name));
+}
+
+void SetLinkUp(RouteSocket& sock, int ifindex, bool up) {
   ChangeLink(sock, ifindex, std::string("failed to set ") + (up ? "up " : "down ") + IndexName(ifindex),
              [up](rtnl_link* c) {
                if (up) {
@@ -232,24 +234,24 @@ void SetLinkUp(Socket& sock, int ifindex, bool up) {
              });
 }
 
-void SetMaster(Socket& sock, int ifindex, int master_ifindex) {
+void SetMaster(RouteSocket& sock, int ifindex, int master_ifindex) {
   ChangeLink(sock, ifindex,
              "failed to connect " + IndexName(ifindex) + " to bridge " + IndexName(master_ifindex),
              [master_ifindex](rtnl_link* c) { rtnl_link_set_master(c, master_ifindex); });
 }
 
-void SetMtu(Socket& sock, int ifindex, int mtu) {
+void SetMtu(RouteSocket& sock, int ifindex, int mtu) {
   ChangeLink(sock, ifindex, "failed to set MTU " + std::to_string(mtu) + " on " + IndexName(ifindex),
              [mtu](rtnl_link* c) { rtnl_link_set_mtu(c, static_cast<unsigned>(mtu)); });
 }
 
-void SetMac(Socket& sock, int ifindex, const std::string& mac) {
+void SetMac(RouteSocket& sock, int ifindex, const std::string& mac) {
   auto addr = MacAddr(mac);
   ChangeLink(sock, ifindex, "failed to set MAC " + mac + " on " + IndexName(ifindex),
              [&addr](rtnl_link* c) { rtnl_link_set_addr(c, addr.get()); });
 }
 
-void SetPromisc(Socket& sock, int ifindex, bool on) {
+void SetPromisc(RouteSocket& sock, int ifindex, bool on) {
   ChangeLink(sock, ifindex,
              std::string("failed to turn promiscuous mode ") + (on ? "on" : "off") + " for " + IndexName(ifindex),
              [on](rtnl_link* c) {
@@ -261,7 +263,7 @@ void SetPromisc(Socket& sock, int ifindex, bool on) {
              });
 }
 
-void SetIpv4DevConf(Socket& sock, int ifindex, int devconf_id, uint32_t value) {
+void SetIpv4DevConf(RouteSocket& sock, int ifindex, int devconf_id, uint32_t value) {
   const std::string what = "failed to set IPv4 setting " + std::to_string(devconf_id) + "=" + std::to_string(value) +
                            " on " + IndexName(ifindex);
   ChangeLink(sock, ifindex, what, [&](rtnl_link* c) {
@@ -284,67 +286,10 @@ std::vector<uint8_t> BuildBridgePortFlagsMessage(int port_ifindex, bool hairpin,
   return internal::ToBytes(msg.get());
 }
 
-void SetBridgePortFlags(Socket& sock, int port_ifindex, bool hairpin, bool isolated) {
+void SetBridgePortFlags(RouteSocket& sock, int port_ifindex, bool hairpin, bool isolated) {
   internal::SendRequest(sock, BuildBridgePortFlagsMessage(port_ifindex, hairpin, isolated),
                         std::string("failed to set bridge port flags (hairpin ") + (hairpin ? "on" : "off") +
                             ", isolation " + (isolated ? "on" : "off") + ") on " + IndexName(port_ifindex));
-}
-
-bool ParseMac(const std::string& text, uint8_t out[6]) {
-  if (text.size() != 17) return false;
-  for (int i = 0; i < 6; ++i) {
-    unsigned value = 0;
-    for (int j = 0; j < 2; ++j) {
-      char c = text[static_cast<size_t>(i * 3 + j)];
-      unsigned digit;
-      if (c >= '0' && c <= '9') {
-        digit = static_cast<unsigned>(c - '0');
-      } else if (c >= 'a' && c <= 'f') {
-        digit = static_cast<unsigned>(c - 'a' + 10);
-      } else if (c >= 'A' && c <= 'F') {
-        digit = static_cast<unsigned>(c - 'A' + 10);
-      } else {
-        return false;
-      }
-      value = value * 16 + digit;
-    }
-    if (i < 5 && text[static_cast<size_t>(i * 3 + 2)] != ':') return false;
-    out[i] = static_cast<uint8_t>(value);
-  }
-  return true;
-}
-
-namespace {
-
-void RandomBytes(uint8_t* buf, size_t len) {
-  size_t got = 0;
-  while (got < len) {
-    ssize_t n = ::getrandom(buf + got, len - got, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw ErrnoError("failed to read random bytes", errno);
-    }
-    got += static_cast<size_t>(n);
-  }
-}
-
-}  // namespace
-
-std::string RandomMac() {
-  uint8_t b[6];
-  RandomBytes(b, sizeof(b));
-  b[0] = static_cast<uint8_t>((b[0] | 0x02) & ~0x01);  // locally administered, unicast
-  char buf[18];
-  std::snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", b[0], b[1], b[2], b[3], b[4], b[5]);
-  return buf;
-}
-
-std::string RandomVethName() {
-  uint8_t b[4];
-  RandomBytes(b, sizeof(b));
-  char buf[16];
-  std::snprintf(buf, sizeof(buf), "veth%02x%02x%02x%02x", b[0], b[1], b[2], b[3]);
-  return buf;
 }
 
 }  // namespace cnb::nl

@@ -7,7 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "netlink/socket.h"
+#include "netlink/mac.h"
+#include "netlink/route_socket.h"
 
 namespace cnb::nl {
 
@@ -26,8 +27,8 @@ struct LinkInfo {
   bool promisc() const;
 };
 
-std::optional<LinkInfo> GetLink(Socket& sock, const std::string& name);
-std::optional<LinkInfo> GetLinkByIndex(Socket& sock, int ifindex);
+std::optional<LinkInfo> GetLink(RouteSocket& sock, const std::string& name);
+std::optional<LinkInfo> GetLinkByIndex(RouteSocket& sock, int ifindex);
 
 struct BridgeSpec {
   std::string name;
@@ -39,7 +40,7 @@ struct BridgeSpec {
 // Creates the bridge if missing (EEXIST is fine), checks the existing link is a bridge
 // ("\"<name>\" already exists but is not a bridge"), and brings it up. Returns the fresh state;
 // `created` (optional) tells whether this call made it.
-LinkInfo EnsureBridge(Socket& sock, const BridgeSpec& spec, bool* created = nullptr);
+LinkInfo EnsureBridge(RouteSocket& sock, const BridgeSpec& spec, bool* created = nullptr);
 
 struct VethSpec {
   std::string host_name;   // created in the socket's namespace
@@ -51,24 +52,25 @@ struct VethSpec {
   int master_ifindex = 0;  // optional: enslave the host end in the same request
 };
 // One RTM_NEWLINK request for both ends. A name clash throws with IsExists().
-void CreateVeth(Socket& sock, const VethSpec& spec);
+void CreateVeth(RouteSocket& sock, const VethSpec& spec);
 // Whether the link's MAC was set explicitly (addr_assign_type 3, "set"), which netlink does not
 // report. Read from /sys/class/net and trusted only when that view shows this very link (same
 // ifindex and MAC: sysfs shows the namespace of whoever mounted it); nullopt when it cannot tell.
 std::optional<bool> MacIsPinned(const LinkInfo& link);
 
-void DeleteLink(Socket& sock, int ifindex);
-void SetLinkUp(Socket& sock, int ifindex, bool up = true);
-void SetMaster(Socket& sock, int ifindex, int master_ifindex);
-void SetMtu(Socket& sock, int ifindex, int mtu);
-void SetMac(Socket& sock, int ifindex, const std::string& mac);
-void SetPromisc(Socket& sock, int ifindex, bool on);
+void DeleteLink(RouteSocket& sock, int ifindex);
+void DeleteLinkByName(RouteSocket& sock, const std::string& name);
+void SetLinkUp(RouteSocket& sock, int ifindex, bool up = true);
+void SetMaster(RouteSocket& sock, int ifindex, int master_ifindex);
+void SetMtu(RouteSocket& sock, int ifindex, int mtu);
+void SetMac(RouteSocket& sock, int ifindex, const std::string& mac);
+void SetPromisc(RouteSocket& sock, int ifindex, bool on);
 // Sets one per-interface IPv4 setting (IPV4_DEVCONF_*, e.g. IPV4_DEVCONF_ARP_NOTIFY, the same
 // value as net.ipv4.conf.<if>.arp_notify) over netlink, where /proc/sys would cost a path walk.
-void SetIpv4DevConf(Socket& sock, int ifindex, int devconf_id, uint32_t value);
+void SetIpv4DevConf(RouteSocket& sock, int ifindex, int devconf_id, uint32_t value);
 // Bridge port flags on a port (not the bridge): hairpin (IFLA_BRPORT_MODE) and isolation
 // (IFLA_BRPORT_ISOLATED, a raw attribute libnl 3.7 lacks).
-void SetBridgePortFlags(Socket& sock, int port_ifindex, bool hairpin, bool isolated);
+void SetBridgePortFlags(RouteSocket& sock, int port_ifindex, bool hairpin, bool isolated);
 
 // Raw requests behind EnsureBridge and SetBridgePortFlags (libnl 3.7 cannot express
 // IFLA_BR_VLAN_FILTERING or IFLA_BRPORT_ISOLATED); exposed so their bytes can be unit-tested.
@@ -77,13 +79,5 @@ void SetBridgePortFlags(Socket& sock, int port_ifindex, bool hairpin, bool isola
 std::vector<uint8_t> BuildBridgeCreateMessage(const BridgeSpec& spec);
 // RTM_SETLINK, family AF_BRIDGE, to the port: IFLA_PROTINFO(nested){IFLA_BRPORT_MODE, IFLA_BRPORT_ISOLATED}.
 std::vector<uint8_t> BuildBridgePortFlagsMessage(int port_ifindex, bool hairpin, bool isolated);
-
-// "aa:bb:cc:dd:ee:ff" (any case) to bytes; false when malformed.
-bool ParseMac(const std::string& text, uint8_t out[6]);
-
-// A random locally administered unicast MAC ("02:..." style), from getrandom().
-std::string RandomMac();
-// A host veth name: "veth" + 8 random hex digits.
-std::string RandomVethName();
 
 }  // namespace cnb::nl

@@ -29,8 +29,7 @@ Netns Netns::Open(const std::string& path) {
   struct statfs fs {};
   if (::statfs(path.c_str(), &fs) != 0) {
     int err = errno;
-    throw Error(ErrorCode::kInternal,
-                "failed to Statfs " + Quoted(path) + ": " + internal::ErrnoText(err), {}, err);
+    throw ErrnoError("failed to Statfs " + Quoted(path), err);
   }
   auto magic = static_cast<unsigned long>(fs.f_type);
   if (magic != kNsfsMagic && magic != kProcfsMagic) {
@@ -41,8 +40,7 @@ Netns Netns::Open(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
-    throw Error(ErrorCode::kInternal,
-                "failed to open " + Quoted(path) + ": " + internal::ErrnoText(err), {}, err);
+    throw ErrnoError("failed to open " + Quoted(path), err);
   }
   return Netns(UniqueFd(fd), path);
 }
@@ -61,9 +59,7 @@ bool Netns::SameAs(const Netns& other) const {
 NetnsGuard::NetnsGuard(const Netns& target) : saved_(Netns::Current()) {
   if (::setns(target.fd(), CLONE_NEWNET) != 0) {
     int err = errno;
-    throw Error(ErrorCode::kInternal,
-                "failed to enter netns " + Quoted(target.path()) + ": " + internal::ErrnoText(err), {},
-                err);
+    throw ErrnoError("failed to enter netns " + Quoted(target.path()), err);
   }
 }
 

@@ -1,16 +1,13 @@
 #include "netlink/sysctl.h"
 
 #include <fcntl.h>
-#include <linux/netconf.h>
-#include <linux/rtnetlink.h>
-#include <netlink/msg.h>
 #include <sys/mount.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include "common/error.h"
-#include "common/read_all.h"
+#include "common/file_util.h"
 #include "netlink/internal.h"
 
 namespace cnb::nl {
@@ -61,12 +58,11 @@ std::string Trim(std::string s) {
 }
 
 [[noreturn]] void ThrowWriteError(const std::string& key, const std::string& value, int err) {
-  throw Error(ErrorCode::kInternal, "failed to write sysctl " + key + "=" + value + ": " + internal::ErrnoText(err),
-              {}, err);
+  throw ErrnoError("failed to write sysctl " + key + "=" + value, err);
 }
 
 [[noreturn]] void ThrowReadError(const std::string& key, int err) {
-  throw Error(ErrorCode::kInternal, "failed to read sysctl " + key + ": " + internal::ErrnoText(err), {}, err);
+  throw ErrnoError("failed to read sysctl " + key, err);
 }
 
 void WriteValue(int fd, const std::string& key, const std::string& value) {
@@ -118,15 +114,31 @@ std::optional<std::string> ReadSysctl(const std::string& key) { return ReadAt(Sy
 
 void EnsureSysctl(const std::string& key, const std::string& value) { EnsureAt(SysRoot(), PathOf(key), key, value); }
 
-std::optional<SysctlDir> SysctlDir::Open(const std::string& key) {
-  UniqueFd fd(::openat(SysRoot(), PathOf(key).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+namespace {
+
+std::optional<UniqueFd> OpenDirectoryAt(int root, const std::string& path, const std::string& key) {
+  UniqueFd fd(::openat(root, path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!fd) {
     int err = errno;
     if (err == ENOENT) return std::nullopt;
-    throw Error(ErrorCode::kInternal, "failed to open sysctl directory " + key + ": " + internal::ErrnoText(err), {},
-                err);
+    throw ErrnoError("failed to open sysctl directory " + key, err);
   }
-  return SysctlDir(key, std::move(fd));
+  return fd;
+}
+
+}  // namespace
+
+std::optional<SysctlDir> SysctlDir::OpenDirectory(const std::string& path) {
+  if (path.empty() || path.front() != '/') throw InternalError("not an absolute path: \"" + path + "\"", EINVAL);
+  auto fd = OpenDirectoryAt(AT_FDCWD, path, path);
+  if (!fd) return std::nullopt;
+  return SysctlDir(path, std::move(*fd));
+}
+
+std::optional<SysctlDir> SysctlDir::Open(const std::string& key) {
+  auto fd = OpenDirectoryAt(SysRoot(), PathOf(key), key);
+  if (!fd) return std::nullopt;
+  return SysctlDir(key, std::move(*fd));
 }
 
 void SysctlDir::Ensure(const std::string& name, const std::string& value) const {
@@ -137,43 +149,6 @@ void SysctlDir::Ensure(const std::string& name, const std::string& value) const 
 std::optional<std::string> SysctlDir::Read(const std::string& name) const {
   CheckRelative(name);
   return ReadAt(fd_.get(), name, key_ + "/" + name);
-}
-
-namespace {
-
-int OnNetconf(nl_msg* msg, void* arg) {
-  nlmsghdr* h = nlmsg_hdr(msg);
-  if (h->nlmsg_type != RTM_NEWNETCONF) return NL_SKIP;
-  nlattr* tb[NETCONFA_MAX + 1];
-  if (nlmsg_parse(h, sizeof(netconfmsg), tb, NETCONFA_MAX, nullptr) < 0 || !tb[NETCONFA_FORWARDING]) return NL_SKIP;
-  *static_cast<int*>(arg) = static_cast<int>(nla_get_s32(tb[NETCONFA_FORWARDING]));
-  return NL_OK;
-}
-
-}  // namespace
-
-bool ForwardingEnabled(Socket& sock, int family) {
-  const std::string what = std::string("failed to read ") + (family == AF_INET6 ? "IPv6" : "IPv4") + " forwarding";
-  internal::MsgPtr msg(nlmsg_alloc_simple(RTM_GETNETCONF, 0));
-  if (!msg) throw InternalError(what + ": out of memory", ENOMEM);
-  netconfmsg ncm{};
-  ncm.ncm_family = static_cast<uint8_t>(family);
-  internal::Put(nlmsg_append(msg.get(), &ncm, sizeof(ncm), NLMSG_ALIGNTO));
-  internal::Put(nla_put_s32(msg.get(), NETCONFA_IFINDEX, NETCONFA_IFINDEX_ALL));
-  internal::Check(nl_send_auto(sock.raw(), msg.get()), what);
-  // A private copy of the socket's callbacks (with its error hook), plus our reply parser.
-  using CbPtr = std::unique_ptr<nl_cb, internal::Deleter<nl_cb, nl_cb_put>>;
-  CbPtr socket_cb(nl_socket_get_cb(sock.raw()));
-  CbPtr cb(socket_cb ? nl_cb_clone(socket_cb.get()) : nullptr);
-  if (!cb) throw InternalError(what + ": out of memory", ENOMEM);
-  int forwarding = -1;
-  nl_cb_set(cb.get(), NL_CB_VALID, NL_CB_CUSTOM, OnNetconf, &forwarding);
-  // The reply (or the error), then the ack that auto-ack asked for: left unread, it would be
-  // taken as the answer to the socket's next request.
-  internal::Check(nl_recvmsgs(sock.raw(), cb.get()), what);
-  if (forwarding < 0) throw InternalError(what + ": no answer from the kernel", EPROTO);
-  internal::Check(nl_wait_for_ack(sock.raw()), what);
-  return forwarding != 0;
 }
 
 }  // namespace cnb::nl

@@ -6,14 +6,13 @@
 // dentry of the same name under the shared /proc/sys/net, and the walk compares them all
 // (measured: 330 us per open with 1000 pods, against 10 us for an open below a directory
 // already held). The hot path therefore holds one SysctlDir per namespace and opens keys
-// relative to it, and reads what netlink can tell (ForwardingEnabled) over netlink.
+// relative to it, and reads what netlink can tell over netlink (netlink/netconf.h).
 #pragma once
 
 #include <optional>
 #include <string>
 
 #include "common/unique_fd.h"
-#include "netlink/socket.h"
 
 namespace cnb::nl {
 
@@ -30,8 +29,12 @@ class SysctlDir {
   // `key` as above, e.g. "net/ipv6/conf". nullopt when it does not exist (IPv6 disabled on the
   // node, an interface gone); throws on other failures.
   static std::optional<SysctlDir> Open(const std::string& key);
+  // Any directory of sysctl-style files, by absolute path (tests use a temp dir, where a write
+  // leaves a trace that /proc/sys does not).
+  static std::optional<SysctlDir> OpenDirectory(const std::string& path);
 
   // `name` is relative to the directory and may have several components ("eth0/accept_ra").
+  // Writes only when the value differs (a read is cheaper than a write there).
   void Ensure(const std::string& name, const std::string& value) const;
   std::optional<std::string> Read(const std::string& name) const;
 
@@ -40,9 +43,5 @@ class SysctlDir {
   std::string key_;
   UniqueFd fd_;
 };
-
-// The namespace-wide forwarding switch of `family` (AF_INET: net.ipv4.ip_forward, AF_INET6:
-// net.ipv6.conf.all.forwarding), read with RTM_GETNETCONF rather than through /proc/sys.
-bool ForwardingEnabled(Socket& sock, int family);
 
 }  // namespace cnb::nl

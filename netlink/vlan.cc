@@ -59,25 +59,25 @@ std::vector<uint8_t> BuildPortVlanMessage(int port_ifindex, const PortVlan& vlan
   return internal::ToBytes(msg.get());
 }
 
-void SetVlanFiltering(Socket& sock, int bridge_ifindex, bool on) {
+void SetVlanFiltering(RouteSocket& sock, int bridge_ifindex, bool on) {
   internal::SendRequest(sock, BuildVlanFilteringMessage(bridge_ifindex, on),
                         std::string("failed to turn vlan_filtering ") + (on ? "on" : "off") + " on " +
                             Index(bridge_ifindex));
 }
 
-void AddPortVlan(Socket& sock, int port_ifindex, const PortVlan& vlan) {
+void AddPortVlan(RouteSocket& sock, int port_ifindex, const PortVlan& vlan) {
   internal::SendRequest(sock, BuildPortVlanMessage(port_ifindex, vlan, true),
                         "failed to add vlan " + std::to_string(vlan.vid) + " to " + Index(port_ifindex));
 }
 
-void DelPortVlan(Socket& sock, int port_ifindex, uint16_t vid) {
+void DelPortVlan(RouteSocket& sock, int port_ifindex, uint16_t vid) {
   PortVlan vlan;
   vlan.vid = vid;
   internal::SendRequest(sock, BuildPortVlanMessage(port_ifindex, vlan, false),
                         "failed to delete vlan " + std::to_string(vid) + " from " + Index(port_ifindex));
 }
 
-bool KernelSupportsVlanFiltering(Socket& sock) {
+bool KernelSupportsVlanFiltering(RouteSocket& sock) {
   // A throwaway bridge created with vlan_filtering=1: kernels built without
   // CONFIG_BRIDGE_VLAN_FILTERING refuse the attribute with EOPNOTSUPP.
   BridgeSpec probe;

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "netlink/socket.h"
+#include "netlink/route_socket.h"
 
 namespace cnb::nl {
 
@@ -20,11 +20,11 @@ std::vector<uint8_t> BuildVlanFilteringMessage(int bridge_ifindex, bool on);
 // RTM_SETLINK (add) / RTM_DELLINK (del), family AF_BRIDGE, IFLA_AF_SPEC{IFLA_BRIDGE_VLAN_INFO}.
 std::vector<uint8_t> BuildPortVlanMessage(int port_ifindex, const PortVlan& vlan, bool add);
 
-void SetVlanFiltering(Socket& sock, int bridge_ifindex, bool on);
-void AddPortVlan(Socket& sock, int port_ifindex, const PortVlan& vlan);
-void DelPortVlan(Socket& sock, int port_ifindex, uint16_t vid);
+void SetVlanFiltering(RouteSocket& sock, int bridge_ifindex, bool on);
+void AddPortVlan(RouteSocket& sock, int port_ifindex, const PortVlan& vlan);
+void DelPortVlan(RouteSocket& sock, int port_ifindex, uint16_t vid);
 // Whether this kernel's bridge supports vlan_filtering (probed on a throwaway bridge in the
 // socket's namespace).
-bool KernelSupportsVlanFiltering(Socket& sock);
+bool KernelSupportsVlanFiltering(RouteSocket& sock);
 
 }  // namespace cnb::nl

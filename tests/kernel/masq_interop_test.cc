@@ -9,11 +9,12 @@
 #include <sstream>
 
 #include "kernel/masq_fixture.h"
-#include "plugin/masq.h"
+#include "masq/masq.h"
 #include "support/netns.h"
+#include "support/values.h"
 #include "support/temp_dir.h"
 
-namespace cnb::bridge {
+namespace cnb::masq {
 namespace {
 
 using test::InNetns;
@@ -22,7 +23,7 @@ using test::RuleLines;
 
 constexpr char kReferenceBridge[] = "/usr/lib/cni/bridge";
 
-IpNet Net(const char* text) { return *IpNet::Parse(text); }
+using test::Net;
 
 // The chains of an `nft list table` listing, sorted: chains are listed in creation order, which
 // says nothing about the rules.
@@ -124,4 +125,4 @@ TEST_F(MasqInteropTest, OursRemovesTheReferencesWithoutKnowingTheAddresses) {
 }
 
 }  // namespace
-}  // namespace cnb::bridge
+}  // namespace cnb::masq

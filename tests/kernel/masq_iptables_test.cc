@@ -10,27 +10,30 @@
 
 #include "common/error.h"
 #include "kernel/masq_fixture.h"
-#include "plugin/masq.h"
-#include "plugin/masq_internal.h"
-#include "plugin/process.h"
+#include "masq/masq.h"
+#include "masq/iptables.h"
+#include "masq/iptables_nft.h"
+#include "masq/nftables.h"
+#include "common/process.h"
 #include "support/netns.h"
+#include "support/values.h"
 
-namespace cnb::bridge {
+namespace cnb::masq {
 namespace {
 
 using test::InNetns;
 using test::MasqNetns;
 using test::RuleLines;
 
-IpNet Net(const char* text) { return *IpNet::Parse(text); }
+using test::Net;
 
 const MasqTarget kTarget{"brnet", "abc123", "eth0"};
 const std::string kChain = "CNI-08e088460ee8f8a377978e0a";
 const std::string kComment = R"(-m comment --comment "name: \"brnet\" id: \"abc123\"")";
 
 // The machine's tools, with the netlink path on or off.
-masq::Tools ToolsFor(bool native) {
-  masq::Tools tools = masq::FindTools();
+Tools ToolsFor(bool native) {
+  Tools tools = FindTools();
   tools.iptables_nft = tools.iptables_nft && native;
   tools.ip6tables_nft = tools.ip6tables_nft && native;
   return tools;
@@ -38,12 +41,12 @@ masq::Tools ToolsFor(bool native) {
 
 test::OwnedMasquerader MakeWith(const std::string& backend, bool native) {
   return test::OwnedMasquerader(
-      [&](nl::nft::LazySocket& nft) { return masq::MakeMasquerader(backend, ToolsFor(native), RunProcess, nft); });
+      [&](nl::nft::LazyNftSocket& nft) { return MakeMasquerader(backend, ToolsFor(native), RunProcess, nft); });
 }
 
 test::OwnedMasquerader MakeTeardownWith(bool native) {
   return test::OwnedMasquerader(
-      [&](nl::nft::LazySocket& nft) { return masq::MakeTeardownMasquerader(ToolsFor(native), RunProcess, nft); });
+      [&](nl::nft::LazyNftSocket& nft) { return MakeTeardownMasquerader(ToolsFor(native), RunProcess, nft); });
 }
 
 class MasqIptablesKernelTest : public ::testing::TestWithParam<bool> {
@@ -52,7 +55,7 @@ class MasqIptablesKernelTest : public ::testing::TestWithParam<bool> {
     ASSERT_TRUE(test::IsRoot()) << "kernel tests need root";
     if (GetParam()) {
       // The netlink path must really run here: Debian 12's iptables is iptables-nft.
-      ASSERT_TRUE(masq::FindTools().iptables_nft) << "iptables here is not iptables-nft";
+      ASSERT_TRUE(FindTools().iptables_nft) << "iptables here is not iptables-nft";
     }
   }
 
@@ -224,7 +227,7 @@ std::string NftBytecode(const MasqNetns& ns) {
 
 TEST(MasqIptablesNftTest, NetlinkRulesAreByteForByteWhatIptablesRestoreWrites) {
   ASSERT_TRUE(test::IsRoot()) << "kernel tests need root";
-  ASSERT_TRUE(masq::FindTools().iptables_nft) << "iptables here is not iptables-nft";
+  ASSERT_TRUE(FindTools().iptables_nft) << "iptables here is not iptables-nft";
   const std::vector<IpNet> ips = {Net("10.88.0.2/20"), Net("10.99.0.7/8"), Net("fd00:88::2/64"),
                                   Net("fd00:99::7/61")};
   MasqNetns native;
@@ -250,15 +253,15 @@ TEST(MasqIptablesNftTest, NetlinkRulesAreByteForByteWhatIptablesRestoreWrites) {
 TEST(MasqIptablesNftTest, DetectsTheIptablesFlavour) {
   ASSERT_TRUE(test::IsRoot()) << "kernel tests need root";
   const bool nft = test::RunOrThrow({"iptables", "--version"}).find("nf_tables") != std::string::npos;
-  EXPECT_EQ(masq::FindTools().iptables_nft, nft);
+  EXPECT_EQ(FindTools().iptables_nft, nft);
   EXPECT_FALSE(masq::ResolvesToIptablesNft("/bin/sh"));
   EXPECT_FALSE(masq::ResolvesToIptablesNft(""));
 }
 
 }  // namespace
-}  // namespace cnb::bridge
+}  // namespace cnb::masq
 
-namespace cnb::bridge {
+namespace cnb::masq {
 namespace {
 
 // Two teardowns racing, one deleting jumps from the front of POSTROUTING and one from the back:
@@ -273,7 +276,7 @@ TEST(MasqIptablesNftRaceTest, ConcurrentTeardownsAllSucceed) {
   auto chain = [](int i) { return IptablesChainName("racenet", "c" + std::to_string(i)); };
   {
     InNetns in(ns);
-    nl::nft::Socket sock = nl::nft::Socket::Open();
+    nl::nft::NftSocket sock = nl::nft::NftSocket::Open();
     for (int i = 0; i < kTargets; ++i) {
       const std::string ip = "10.88." + std::to_string(i / 200) + "." + std::to_string(i % 200 + 2) + "/16";
       masq::XtNftSetup(sock, chain(i), IptablesComment("racenet", "c" + std::to_string(i)), {Net(ip.c_str())});
@@ -284,7 +287,7 @@ TEST(MasqIptablesNftRaceTest, ConcurrentTeardownsAllSucceed) {
   std::mutex mu;
   auto teardown = [&](int from, int to, int step) {
     InNetns in(ns);
-    nl::nft::Socket sock = nl::nft::Socket::Open();
+    nl::nft::NftSocket sock = nl::nft::NftSocket::Open();
     for (int i = from; i != to; i += step) {
       try {
         masq::XtNftTeardown(sock, false, chain(i));
@@ -303,4 +306,4 @@ TEST(MasqIptablesNftRaceTest, ConcurrentTeardownsAllSucceed) {
 }
 
 }  // namespace
-}  // namespace cnb::bridge
+}  // namespace cnb::masq

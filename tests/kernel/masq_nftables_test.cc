@@ -2,17 +2,20 @@
 #include <gtest/gtest.h>
 
 #include "kernel/masq_fixture.h"
-#include "plugin/masq.h"
-#include "plugin/masq_internal.h"
+#include "masq/masq.h"
+#include "masq/iptables.h"
+#include "masq/iptables_nft.h"
+#include "masq/nftables.h"
 #include "support/netns.h"
+#include "support/values.h"
 
-namespace cnb::bridge {
+namespace cnb::masq {
 namespace {
 
 using test::InNetns;
 using test::MasqNetns;
 
-IpNet Net(const char* text) { return *IpNet::Parse(text); }
+using test::Net;
 
 int Count(const std::string& haystack, const std::string& needle) {
   int n = 0;
@@ -22,7 +25,11 @@ int Count(const std::string& haystack, const std::string& needle) {
 
 class MasqNftKernelTest : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_TRUE(test::IsRoot()) << "kernel tests need root"; }
+  void SetUp() override {
+    ASSERT_TRUE(test::IsRoot()) << "kernel tests need root";
+    // Every test here is about nft; without it they would pass having done nothing.
+    ASSERT_FALSE(FindTools().nft.empty()) << "nft is not installed";
+  }
 
   std::string Table() { return ns_.Exec({"nft", "list", "table", "inet", "cni_plugins_masquerade"}); }
 
@@ -91,4 +98,4 @@ TEST_F(MasqNftKernelTest, GcRemovesInvalidAttachmentsOfTheNetworkOnly) {
 }
 
 }  // namespace
-}  // namespace cnb::bridge
+}  // namespace cnb::masq

@@ -10,27 +10,24 @@
 #include "netlink/addr.h"
 #include "netlink/link.h"
 #include "netlink/netns.h"
-#include "netlink/socket.h"
+#include "netlink/route_socket.h"
+#include "netlink/route.h"
 #include "netlink_fixture.h"
+#include "support/values.h"
 
 namespace cnb::nl {
 namespace {
 
-using nltest::NetlinkKernelTest;
 using nltest::Sh;
 using namespace std::chrono_literals;
 
-IpNet Net(const char* s) { return *IpNet::Parse(s); }
-IpAddr Ip(const char* s) { return *IpAddr::Parse(s); }
+using test::Ip;
+using test::Net;
 
-class AddrTest : public NetlinkKernelTest {
+class AddrTest : public nltest::HostPodTest {
  protected:
   void SetUp() override {
-    NetlinkKernelTest::SetUp();
-    host_ns_ = NewNs();
-    pod_ns_ = NewNs();
-    host_ = std::make_unique<Socket>(Socket::OpenIn(Netns::Open(NsPath(host_ns_))));
-    pod_ = std::make_unique<Socket>(Socket::OpenIn(Netns::Open(NsPath(pod_ns_))));
+    HostPodTest::SetUp();
     Netns pod = Netns::Open(NsPath(pod_ns_));
     VethSpec spec;
     spec.host_name = "vh0";
@@ -40,11 +37,6 @@ class AddrTest : public NetlinkKernelTest {
     host_if_ = GetLink(*host_, "vh0")->ifindex;
     pod_if_ = GetLink(*pod_, "eth0")->ifindex;
   }
-  void TearDown() override {
-    host_.reset();
-    pod_.reset();
-    NetlinkKernelTest::TearDown();
-  }
   void BothUp() {
     SetLinkUp(*host_, host_if_);
     SetLinkUp(*pod_, pod_if_);
@@ -53,8 +45,6 @@ class AddrTest : public NetlinkKernelTest {
   }
   std::string PodAddrs() { return Sh("ip -n " + pod_ns_ + " -o addr show dev eth0"); }
 
-  std::string host_ns_, pod_ns_;
-  std::unique_ptr<Socket> host_, pod_;
   int host_if_ = 0, pod_if_ = 0;
 };
 

@@ -1,36 +1,24 @@
-// Fixture for the netlink kernel tests: throwaway namespaces "cnbt-nl-<pid>-<n>" that are
-// deleted in TearDown whatever happened, plus shell helpers that read kernel state back with
-// iproute2 and `ip netns exec` (which remounts /sys for the namespace, unlike setns()).
+// Fixture for the netlink kernel tests: throwaway namespaces (support/netns.h) deleted in
+// TearDown whatever happened, plus helpers that read kernel state back with iproute2 and
+// `ip netns exec` (which remounts /sys for the namespace, unlike setns()).
 #pragma once
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <cstdio>
+#include <deque>
+#include <memory>
 #include <string>
-#include <vector>
+
+#include "netlink/netns.h"
+#include "netlink/route_socket.h"
+#include "support/netns.h"
+#include "support/process.h"
 
 namespace cnb::nltest {
 
-// Runs a shell command, returns its stdout with trailing newlines trimmed; *status gets the
-// exit status.
-inline std::string Sh(const std::string& cmd, int* status = nullptr) {
-  std::string out;
-  FILE* p = ::popen((cmd + " 2>/dev/null").c_str(), "r");
-  if (!p) {
-    if (status) *status = -1;
-    return out;
-  }
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-  int rc = ::pclose(p);
-  if (status) *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
-}
+using test::Sh;
 
 inline ino_t NetnsInode(const std::string& path) {
   struct stat st {};
@@ -48,23 +36,13 @@ class NetlinkKernelTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    for (const auto& ns : namespaces_) Sh("ip netns del " + ns);
     namespaces_.clear();
     // The code under test must always bring the thread back where it started.
     EXPECT_EQ(ThreadNetnsInode(), start_ns_inode_) << "test thread left in another netns";
   }
 
-  // A fresh namespace with lo; returns its name.
-  std::string NewNs() {
-    static std::atomic<int> counter{0};
-    std::string name = "cnbt-nl-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-    int status = 0;
-    Sh("ip netns add " + name, &status);
-    // Registered before checking, so a half-made namespace is still removed.
-    namespaces_.push_back(name);
-    if (status != 0) ADD_FAILURE() << "ip netns add " << name << " failed";
-    return name;
-  }
+  // A fresh namespace; returns its name.
+  std::string NewNs() { return namespaces_.emplace_back(std::make_unique<test::ScopedNetns>())->name(); }
 
   static std::string NsPath(const std::string& ns) { return "/var/run/netns/" + ns; }
 
@@ -77,18 +55,40 @@ class NetlinkKernelTest : public ::testing::Test {
   }
   static bool LinkExists(const std::string& ns, const std::string& ifname) {
     int status = 0;
-    Sh("ip -n " + ns + " link show dev " + ifname, &status);
+    Sh("ip -n " + ns + " link show dev " + ifname + " 2>/dev/null", &status);
     return status == 0;
   }
+  // Runs `cmd` and fails the test, showing its stderr, unless it exits 0.
   static void MustSh(const std::string& cmd) {
-    int status = 0;
-    Sh(cmd, &status);
-    ASSERT_EQ(status, 0) << cmd;
+    test::ProcessResult r = test::ShellRun(cmd);
+    ASSERT_EQ(r.exit_code, 0) << test::Describe({cmd}, r);
   }
 
  private:
-  std::vector<std::string> namespaces_;
+  std::deque<std::unique_ptr<test::ScopedNetns>> namespaces_;
   ino_t start_ns_inode_ = 0;
+};
+
+// A "host" and a "pod" namespace with a socket in each: the shape most netlink tests need.
+class HostPodTest : public NetlinkKernelTest {
+ protected:
+  void SetUp() override {
+    NetlinkKernelTest::SetUp();
+    host_ns_ = NewNs();
+    pod_ns_ = NewNs();
+    host_ = std::make_unique<nl::RouteSocket>(nl::RouteSocket::OpenIn(nl::Netns::Open(NsPath(host_ns_))));
+    pod_ = std::make_unique<nl::RouteSocket>(nl::RouteSocket::OpenIn(nl::Netns::Open(NsPath(pod_ns_))));
+  }
+  void TearDown() override {
+    host_.reset();
+    pod_.reset();
+    NetlinkKernelTest::TearDown();
+  }
+
+  std::string host_ns_;
+  std::string pod_ns_;
+  std::unique_ptr<nl::RouteSocket> host_;
+  std::unique_ptr<nl::RouteSocket> pod_;
 };
 
 }  // namespace cnb::nltest

@@ -9,29 +9,16 @@
 #include "common/error.h"
 #include "netlink/link.h"
 #include "netlink/netns.h"
-#include "netlink/socket.h"
+#include "netlink/route_socket.h"
 #include "netlink_fixture.h"
 
 namespace cnb::nl {
 namespace {
 
-using nltest::NetlinkKernelTest;
 using nltest::Sh;
 
-class LinkTest : public NetlinkKernelTest {
+class LinkTest : public nltest::HostPodTest {
  protected:
-  void SetUp() override {
-    NetlinkKernelTest::SetUp();
-    host_ns_ = NewNs();
-    pod_ns_ = NewNs();
-    host_ = std::make_unique<Socket>(Socket::OpenIn(Netns::Open(NsPath(host_ns_))));
-    pod_ = std::make_unique<Socket>(Socket::OpenIn(Netns::Open(NsPath(pod_ns_))));
-  }
-  void TearDown() override {
-    host_.reset();
-    pod_.reset();
-    NetlinkKernelTest::TearDown();
-  }
 
   // A veth "vh0" in the host namespace with "eth0" in the pod namespace.
   void MakeVeth(int master = 0, int mtu = 0) {
@@ -45,8 +32,6 @@ class LinkTest : public NetlinkKernelTest {
     CreateVeth(*host_, spec);
   }
 
-  std::string host_ns_, pod_ns_;
-  std::unique_ptr<Socket> host_, pod_;
 };
 
 TEST_F(LinkTest, EnsureBridgeCreatesBridgeUpWithMtu) {

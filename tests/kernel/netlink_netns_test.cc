@@ -8,7 +8,7 @@
 #include "common/error.h"
 #include "netlink/link.h"
 #include "netlink/netns.h"
-#include "netlink/socket.h"
+#include "netlink/route_socket.h"
 #include "netlink_fixture.h"
 
 namespace cnb::nl {
@@ -98,15 +98,15 @@ TEST_F(NetnsTest, SocketStaysInNamespaceItWasOpenedIn) {
   std::string b = NewNs();
   MustSh("ip -n " + a + " link add onlyina type bridge");
   ino_t before = ThreadNetnsInode();
-  Socket in_a = Socket::OpenIn(Netns::Open(NsPath(a)));
-  Socket in_b = Socket::OpenIn(Netns::Open(NsPath(b)));
+  RouteSocket in_a = RouteSocket::OpenIn(Netns::Open(NsPath(a)));
+  RouteSocket in_b = RouteSocket::OpenIn(Netns::Open(NsPath(b)));
   EXPECT_EQ(ThreadNetnsInode(), before);
   auto found = GetLink(in_a, "onlyina");
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(found->kind, "bridge");
   EXPECT_FALSE(GetLink(in_b, "onlyina").has_value());
   // Moving the socket keeps it usable and bound to the same namespace.
-  Socket moved = std::move(in_a);
+  RouteSocket moved = std::move(in_a);
   EXPECT_TRUE(GetLink(moved, "onlyina").has_value());
 }
 

@@ -1,14 +1,18 @@
 // /proc/sys access follows the thread's namespace: writes inside one namespace stay there.
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <optional>
 
 #include "common/error.h"
 #include "netlink/netns.h"
-#include "netlink/socket.h"
+#include "netlink/route_socket.h"
+#include "netlink/netconf.h"
 #include "netlink/sysctl.h"
 #include "netlink_fixture.h"
+#include "support/temp_dir.h"
 
 namespace cnb::nl {
 namespace {
@@ -34,13 +38,35 @@ TEST_F(SysctlTest, WriteInsideNamespaceStaysThere) {
   EXPECT_EQ(ReadSysctl("net/ipv4/conf/lo/arp_notify"), outside_before);
 }
 
-TEST_F(SysctlTest, EnsureWritesOnlyDifferences) {
+// In a temp dir a write leaves a trace (the file's mtime), which /proc/sys files do not.
+TEST(SysctlDirTest, EnsureWritesOnlyDifferences) {
+  test::TempDir dir;
+  const std::string key = dir.path() + "/ip_forward";
+  test::WriteFile(key, "1\n", 0644);
+  const timespec old_times[2] = {{1000000000, 0}, {1000000000, 0}};
+  ASSERT_EQ(::utimensat(AT_FDCWD, key.c_str(), old_times, 0), 0);
+  auto mtime = [&] {
+    struct stat st {};
+    ::stat(key.c_str(), &st);
+    return st.st_mtim.tv_sec;
+  };
+  auto sysdir = SysctlDir::OpenDirectory(dir.path());
+  ASSERT_TRUE(sysdir.has_value());
+  sysdir->Ensure("ip_forward", "1");  // already so: no write
+  EXPECT_EQ(mtime(), 1000000000) << "Ensure wrote a value that was already there";
+  EXPECT_EQ(test::ReadFile(key), "1\n");
+  sysdir->Ensure("ip_forward", "0");
+  EXPECT_NE(mtime(), 1000000000) << "Ensure did not write a different value";
+  EXPECT_EQ(sysdir->Read("ip_forward"), "0");
+  EXPECT_FALSE(SysctlDir::OpenDirectory(dir.path() + "/missing").has_value());
+  EXPECT_THROW(SysctlDir::OpenDirectory("relative/path"), Error);
+}
+
+TEST_F(SysctlTest, EnsureChangesTheNamespacesValue) {
   std::string a = NewNs();
   NetnsGuard inside(Netns::Open(NsPath(a)));
   ASSERT_EQ(ReadSysctl("net/ipv4/ip_forward"), "0");
   EnsureSysctl("net/ipv4/ip_forward", "1");
-  EXPECT_EQ(ReadSysctl("net/ipv4/ip_forward"), "1");
-  EnsureSysctl("net/ipv4/ip_forward", "1");  // already so: no write, no error
   EXPECT_EQ(ReadSysctl("net/ipv4/ip_forward"), "1");
   EnsureSysctl("net/ipv4/ip_forward", "0");
   EXPECT_EQ(ReadSysctl("net/ipv4/ip_forward"), "0");
@@ -99,7 +125,7 @@ TEST_F(SysctlTest, SysctlDirFollowsTheNamespaceItWasOpenedIn) {
 
 TEST_F(SysctlTest, ForwardingEnabledReadsWhatTheSysctlsSay) {
   std::string a = NewNs();
-  Socket sock = Socket::OpenIn(Netns::Open(NsPath(a)));
+  RouteSocket sock = RouteSocket::OpenIn(Netns::Open(NsPath(a)));
   MustSh("ip netns exec " + a + " sh -c 'echo 0 > /proc/sys/net/ipv4/ip_forward'");
   MustSh("ip netns exec " + a + " sh -c 'echo 0 > /proc/sys/net/ipv6/conf/all/forwarding'");
   EXPECT_FALSE(ForwardingEnabled(sock, AF_INET));

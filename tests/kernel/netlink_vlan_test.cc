@@ -5,7 +5,7 @@
 #include "common/error.h"
 #include "netlink/link.h"
 #include "netlink/netns.h"
-#include "netlink/socket.h"
+#include "netlink/route_socket.h"
 #include "netlink/vlan.h"
 #include "netlink_fixture.h"
 
@@ -20,20 +20,22 @@ class VlanKernelTest : public NetlinkKernelTest {
   void SetUp() override {
     NetlinkKernelTest::SetUp();
     ns_ = NewNs();
-    sock_ = std::make_unique<Socket>(Socket::OpenIn(Netns::Open(NsPath(ns_))));
+    sock_ = std::make_unique<RouteSocket>(RouteSocket::OpenIn(Netns::Open(NsPath(ns_))));
   }
   void TearDown() override {
     sock_.reset();
     NetlinkKernelTest::TearDown();
   }
-  std::string Links() { return Sh("ip -n " + ns_ + " -o link show | awk '{print $2}'"); }
+  // Fails the test (instead of comparing two empty strings) when `ip` fails.
+  std::string Links() { return test::RunOrThrow({"ip", "-n", ns_, "-o", "link", "show"}); }
 
   std::string ns_;
-  std::unique_ptr<Socket> sock_;
+  std::unique_ptr<RouteSocket> sock_;
 };
 
 TEST_F(VlanKernelTest, ProbeLeavesNothingBehind) {
   std::string before = Links();
+  ASSERT_NE(before.find("lo:"), std::string::npos) << before;
   KernelSupportsVlanFiltering(*sock_);
   EXPECT_EQ(Links(), before);
 }

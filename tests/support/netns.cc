@@ -26,6 +26,7 @@ bool ProcessAlive(long pid) { return kill(static_cast<pid_t>(pid), 0) == 0 || er
 bool IsRoot() { return geteuid() == 0; }
 
 ScopedNetns::ScopedNetns() {
+  SweepStaleNamespaces();  // once per test process, before its first namespace
   name_ = "cnbt-" + std::to_string(getpid()) + "-" + std::to_string(g_counter++);
   std::lock_guard<std::mutex> lock(g_create_mutex);
   RunOrThrow({"ip", "netns", "add", name_});
@@ -39,6 +40,11 @@ void ScopedNetns::Remove() {
   alive_ = false;
   // Destructors must not throw; a failed delete shows up in the before-stop leak check.
   RunProcess({"ip", "netns", "delete", name_}, std::nullopt, {});
+}
+
+std::string ScopedNetns::Exec(std::vector<std::string> argv, const std::string& stdin_data) const {
+  argv.insert(argv.begin(), {"ip", "netns", "exec", name_});
+  return RunOrThrow(argv, stdin_data);
 }
 
 void SweepStaleNamespaces() {

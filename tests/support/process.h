@@ -1,5 +1,5 @@
-// Running a child process with given argv, environment and stdin, capturing stdout, stderr and
-// the exit status. Thread-safe: the concurrency tests run many of these at once.
+// Running a child process in tests: the production runner (common/process.h) with the test's
+// conventions. Thread-safe: the concurrency tests run many of these at once.
 #pragma once
 
 #include <chrono>
@@ -8,15 +8,11 @@
 #include <string>
 #include <vector>
 
+#include "common/process.h"
+
 namespace cnb::test {
 
-struct ProcessResult {
-  int exit_code = -1;  // -1 when killed by a signal
-  int term_signal = 0;
-  bool timed_out = false;
-  std::string out;
-  std::string err;
-};
+using cnb::ProcessResult;
 
 // `env` == nullopt inherits the test's environment; otherwise the child sees exactly `env`.
 // The program is looked up on the test's PATH. A child still running at `timeout` is killed
@@ -28,6 +24,11 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
 
 // Runs and throws std::runtime_error (with argv, status and stderr) unless it exits 0.
 std::string RunOrThrow(const std::vector<std::string>& argv, const std::string& stdin_data = {});
+
+// `/bin/sh -c <cmd>`: stdout with trailing newlines trimmed; *status gets the exit status. For
+// read-back pipelines (ip ... | awk ...); a failure's stderr is in Describe(ShellRun(cmd)).
+std::string Sh(const std::string& cmd, int* status = nullptr);
+ProcessResult ShellRun(const std::string& cmd);
 
 std::string Describe(const std::vector<std::string>& argv, const ProcessResult& r);
 

@@ -119,16 +119,6 @@ TEST(ParseArgBool, Values) {
   EXPECT_EQ(ParseArgBool("2"), std::nullopt);
 }
 
-TEST(GoQuote, MatchesStrconvQuote) {
-  EXPECT_EQ(GoQuote(""), "\"\"");
-  EXPECT_EQ(GoQuote("plain"), "\"plain\"");
-  EXPECT_EQ(GoQuote("a\"b\\c"), "\"a\\\"b\\\\c\"");
-  EXPECT_EQ(GoQuote("\n\r\t\v\f\a\b"), "\"\\n\\r\\t\\v\\f\\a\\b\"");
-  EXPECT_EQ(GoQuote(std::string("\x01\x7f", 2)), "\"\\x01\\x7f\"");
-  EXPECT_EQ(GoQuote("caf\xc3\xa9"), "\"caf\xc3\xa9\"");  // printable UTF-8 stays
-  EXPECT_EQ(GoQuoteList({}), "[]");
-  EXPECT_EQ(GoQuoteList({"a", "b c"}), "[\"a\" \"b c\"]");
-}
 
 }  // namespace
 }  // namespace cnb::cni

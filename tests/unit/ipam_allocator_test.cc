@@ -4,7 +4,7 @@
 
 #include "common/error.h"
 #include "ipam/allocator.h"
-#include "ipam/memory_store.h"
+#include "fakes/memory_store.h"
 
 namespace cnb::ipam {
 namespace {

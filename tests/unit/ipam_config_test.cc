@@ -4,7 +4,9 @@
 
 #include "common/error.h"
 #include "ipam/config.h"
-#include "ipam_test_util.h"
+#include "ipam/resolv_conf.h"
+#include "support/invocation.h"
+#include "support/temp_dir.h"
 
 namespace cnb::ipam {
 namespace {
@@ -150,9 +152,9 @@ TEST(IpamConfig, OldVersionsAllowOneAddressPerFamily) {
 }
 
 TEST(IpamConfig, ResolvConf) {
-  testing::ScratchDir dir;
+  test::TempDir dir;
   std::string path = dir.path() + "/resolv.conf";
-  testing::Spit(path,
+  test::WriteFile(path,
                 "# comment\n; other comment\n\nnameserver 10.0.0.53\nnameserver fd00::53\n"
                 "domain first.example\ndomain second.example\nsearch a.example b.example\n"
                 "search c.example\noptions ndots:2 timeout:1\nnameserver\n  options   rotate  \n");

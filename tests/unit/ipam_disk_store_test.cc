@@ -13,16 +13,17 @@
 
 #include "ipam/allocator.h"
 #include "ipam/disk_store.h"
-#include "ipam_test_util.h"
+#include "support/invocation.h"
+#include "support/temp_dir.h"
 
 namespace cnb::ipam {
 namespace {
 
-using testing::Exists;
-using testing::List;
-using testing::Mode;
-using testing::Slurp;
-using testing::Spit;
+using test::FileExists;
+using test::ListDir;
+using test::FileMode;
+using test::ReadFile;
+using test::WriteFile;
 
 IpAddr Ip(const char* s) { return *IpAddr::Parse(s); }
 
@@ -41,38 +42,38 @@ class DiskStoreTest : public ::testing::Test {
   std::string NetDir() const { return tmp_.path() + "/data/net1"; }
   std::string F(const std::string& name) const { return NetDir() + "/" + name; }
 
-  testing::ScratchDir tmp_;
+  test::TempDir tmp_;
   mode_t old_umask_ = 0;
 };
 
 TEST_F(DiskStoreTest, LayoutMatchesGoHostLocal) {
   DiskStore store(tmp_.path() + "/data", "net1");
-  EXPECT_EQ(Mode(tmp_.path() + "/data"), 0755u);
-  EXPECT_EQ(Mode(NetDir()), 0755u);
-  ASSERT_TRUE(Exists(F("lock")));
-  EXPECT_EQ(Mode(F("lock")), 0750u);
-  EXPECT_EQ(Slurp(F("lock")), "");
+  EXPECT_EQ(FileMode(tmp_.path() + "/data"), 0755u);
+  EXPECT_EQ(FileMode(NetDir()), 0755u);
+  ASSERT_TRUE(FileExists(F("lock")));
+  EXPECT_EQ(FileMode(F("lock")), 0750u);
+  EXPECT_EQ(ReadFile(F("lock")), "");
 
   StoreLock lock(store);
   Attachment a{"ctr1", "eth0"};
   EXPECT_TRUE(store.Reserve(a, Ip("10.1.2.7"), 0));
   EXPECT_TRUE(store.Reserve(a, Ip("fd00::a:7"), 1));
-  EXPECT_EQ(Slurp(F("10.1.2.7")), "ctr1\r\neth0");  // no trailing newline
-  EXPECT_EQ(Mode(F("10.1.2.7")), 0600u);
-  EXPECT_EQ(Slurp(F("fd00::a:7")), "ctr1\r\neth0");  // RFC 5952 name
-  EXPECT_EQ(Slurp(F("last_reserved_ip.0")), "10.1.2.7");
-  EXPECT_EQ(Slurp(F("last_reserved_ip.1")), "fd00::a:7");
-  EXPECT_EQ(Mode(F("last_reserved_ip.0")), 0600u);
-  EXPECT_EQ(Slurp(F(".index/ctr1:eth0")), "10.1.2.7\nfd00::a:7\n");
+  EXPECT_EQ(ReadFile(F("10.1.2.7")), "ctr1\r\neth0");  // no trailing newline
+  EXPECT_EQ(FileMode(F("10.1.2.7")), 0600u);
+  EXPECT_EQ(ReadFile(F("fd00::a:7")), "ctr1\r\neth0");  // RFC 5952 name
+  EXPECT_EQ(ReadFile(F("last_reserved_ip.0")), "10.1.2.7");
+  EXPECT_EQ(ReadFile(F("last_reserved_ip.1")), "fd00::a:7");
+  EXPECT_EQ(FileMode(F("last_reserved_ip.0")), 0600u);
+  EXPECT_EQ(ReadFile(F(".index/ctr1:eth0")), "10.1.2.7\nfd00::a:7\n");
   // Nothing else: no temp files left behind.
-  EXPECT_EQ(List(NetDir()), (std::vector<std::string>{".index", "10.1.2.7", "fd00::a:7", "last_reserved_ip.0",
+  EXPECT_EQ(ListDir(NetDir()), (std::vector<std::string>{".index", "10.1.2.7", "fd00::a:7", "last_reserved_ip.0",
                                                       "last_reserved_ip.1", "lock"}));
   EXPECT_EQ(*store.LastReservedIp(0), Ip("10.1.2.7"));
   EXPECT_FALSE(store.LastReservedIp(5));
   // Taken addresses are refused and left untouched.
   EXPECT_FALSE(store.Reserve(Attachment{"other", "eth0"}, Ip("10.1.2.7"), 0));
-  EXPECT_EQ(Slurp(F("10.1.2.7")), "ctr1\r\neth0");
-  EXPECT_EQ(Slurp(F("last_reserved_ip.0")), "10.1.2.7");
+  EXPECT_EQ(ReadFile(F("10.1.2.7")), "ctr1\r\neth0");
+  EXPECT_EQ(ReadFile(F("last_reserved_ip.0")), "10.1.2.7");
 }
 
 TEST_F(DiskStoreTest, RoundRobinMarkerIsRewrittenInPlace) {
@@ -85,11 +86,11 @@ TEST_F(DiskStoreTest, RoundRobinMarkerIsRewrittenInPlace) {
   ASSERT_TRUE(store.Reserve(Attachment{"b", "eth0"}, Ip("10.1.2.7"), 0));
   struct stat after;
   ASSERT_EQ(::stat(F("last_reserved_ip.0").c_str(), &after), 0);
-  EXPECT_EQ(Slurp(F("last_reserved_ip.0")), "10.1.2.7");
+  EXPECT_EQ(ReadFile(F("last_reserved_ip.0")), "10.1.2.7");
   // The same file, not a replacement: replacing frees a block per ADD (see UpdateSmallFile).
   EXPECT_EQ(after.st_ino, before.st_ino);
   ASSERT_TRUE(store.Reserve(Attachment{"c", "eth0"}, Ip("10.1.2.255"), 0));
-  EXPECT_EQ(Slurp(F("last_reserved_ip.0")), "10.1.2.255");
+  EXPECT_EQ(ReadFile(F("last_reserved_ip.0")), "10.1.2.255");
   EXPECT_EQ(*store.LastReservedIp(0), Ip("10.1.2.255"));
 }
 
@@ -112,37 +113,37 @@ TEST_F(DiskStoreTest, ReleaseThroughIndexVerifiesOwnership) {
   ASSERT_TRUE(store.Reserve(a, Ip("10.1.2.7"), 0));
   ASSERT_TRUE(store.Reserve(a, Ip("10.1.3.7"), 1));
   // The Go binary released 10.1.3.7 and gave it to someone else meanwhile.
-  Spit(F("10.1.3.7"), "someone\r\neth0");
+  WriteFile(F("10.1.3.7"), "someone\r\neth0");
   EXPECT_EQ(store.GetByAttachment(a), (std::vector<IpAddr>{Ip("10.1.2.7")}));
   store.ReleaseByAttachment(a);
-  EXPECT_FALSE(Exists(F("10.1.2.7")));
-  EXPECT_EQ(Slurp(F("10.1.3.7")), "someone\r\neth0");
-  EXPECT_FALSE(Exists(F(".index/ctr1:eth0")));
-  EXPECT_TRUE(Exists(F("lock")));
-  EXPECT_TRUE(Exists(F("last_reserved_ip.0")));
+  EXPECT_FALSE(FileExists(F("10.1.2.7")));
+  EXPECT_EQ(ReadFile(F("10.1.3.7")), "someone\r\neth0");
+  EXPECT_FALSE(FileExists(F(".index/ctr1:eth0")));
+  EXPECT_TRUE(FileExists(F("lock")));
+  EXPECT_TRUE(FileExists(F("last_reserved_ip.0")));
 }
 
 TEST_F(DiskStoreTest, GoMadeAndLegacyFilesFoundAndReleasedByFullScan) {
   DiskStore store(tmp_.path() + "/data", "net1");
   StoreLock lock(store);
   // Written as the Go binary does (trailing whitespace is tolerated by the trimming match).
-  Spit(F("10.1.2.2"), "gopod\r\neth0\n");
-  Spit(F("10.1.2.3"), "oldpod");  // pre-v0.8.0 format
-  Spit(F("10.1.2.4"), "oldpod\r\neth1");
+  WriteFile(F("10.1.2.2"), "gopod\r\neth0\n");
+  WriteFile(F("10.1.2.3"), "oldpod");  // pre-v0.8.0 format
+  WriteFile(F("10.1.2.4"), "oldpod\r\neth1");
   EXPECT_FALSE(store.Reserve(Attachment{"x", "eth0"}, Ip("10.1.2.2"), 0));
   EXPECT_TRUE(store.FindByAttachment(Attachment{"gopod", "eth0"}));
   EXPECT_FALSE(store.FindByAttachment(Attachment{"gopod", "eth1"}));
   EXPECT_TRUE(store.FindByAttachment(Attachment{"oldpod", "eth9"}));  // legacy id match
 
   store.ReleaseByAttachment(Attachment{"gopod", "eth0"});
-  EXPECT_FALSE(Exists(F("10.1.2.2")));
+  EXPECT_FALSE(FileExists(F("10.1.2.2")));
   // A full match exists for oldpod/eth1: only it goes, the legacy file stays.
   store.ReleaseByAttachment(Attachment{"oldpod", "eth1"});
-  EXPECT_FALSE(Exists(F("10.1.2.4")));
-  EXPECT_TRUE(Exists(F("10.1.2.3")));
+  EXPECT_FALSE(FileExists(F("10.1.2.4")));
+  EXPECT_TRUE(FileExists(F("10.1.2.3")));
   // No full match for eth0: the legacy id-only file is released.
   store.ReleaseByAttachment(Attachment{"oldpod", "eth0"});
-  EXPECT_FALSE(Exists(F("10.1.2.3")));
+  EXPECT_FALSE(FileExists(F("10.1.2.3")));
   // Releasing what is not there is fine.
   store.ReleaseByAttachment(Attachment{"nobody", "eth0"});
 }
@@ -151,24 +152,24 @@ TEST_F(DiskStoreTest, StaleIndexEntryFallsBackToFullScan) {
   DiskStore store(tmp_.path() + "/data", "net1");
   StoreLock lock(store);
   ::mkdir(F(".index").c_str(), 0755);
-  Spit(F(".index/pod:eth0"), "10.1.2.9\n");  // file since released by the Go binary
-  Spit(F("10.1.2.20"), "pod\r\neth0");      // and re-added by it elsewhere
+  WriteFile(F(".index/pod:eth0"), "10.1.2.9\n");  // file since released by the Go binary
+  WriteFile(F("10.1.2.20"), "pod\r\neth0");      // and re-added by it elsewhere
   store.ReleaseByAttachment(Attachment{"pod", "eth0"});
-  EXPECT_FALSE(Exists(F("10.1.2.20")));
-  EXPECT_FALSE(Exists(F(".index/pod:eth0")));
+  EXPECT_FALSE(FileExists(F("10.1.2.20")));
+  EXPECT_FALSE(FileExists(F(".index/pod:eth0")));
 }
 
 TEST_F(DiskStoreTest, CrashLeftoverTempFileIsIgnoredAndCollected) {
   DiskStore store(tmp_.path() + "/data", "net1");
   StoreLock lock(store);
-  Spit(F(".reserve-10.1.2.9-99999"), "ghost\r\neth0");
+  WriteFile(F(".reserve-10.1.2.9-99999"), "ghost\r\neth0");
   EXPECT_FALSE(store.FindByAttachment(Attachment{"ghost", "eth0"}));
   EXPECT_TRUE(store.ListReserved().empty());
   // The address itself is still free.
   EXPECT_TRUE(store.Reserve(Attachment{"real", "eth0"}, Ip("10.1.2.9"), 0));
   EXPECT_EQ(store.Gc({Attachment{"real", "eth0"}}), 0u);
-  EXPECT_FALSE(Exists(F(".reserve-10.1.2.9-99999")));
-  EXPECT_EQ(Slurp(F("10.1.2.9")), "real\r\neth0");
+  EXPECT_FALSE(FileExists(F(".reserve-10.1.2.9-99999")));
+  EXPECT_EQ(ReadFile(F("10.1.2.9")), "real\r\neth0");
 }
 
 TEST_F(DiskStoreTest, GcReleasesWhatIsNotValid) {
@@ -177,30 +178,30 @@ TEST_F(DiskStoreTest, GcReleasesWhatIsNotValid) {
   ASSERT_TRUE(store.Reserve(Attachment{"keep", "eth0"}, Ip("10.1.2.2"), 0));
   ASSERT_TRUE(store.Reserve(Attachment{"gone", "eth0"}, Ip("10.1.2.3"), 0));
   ASSERT_TRUE(store.Reserve(Attachment{"keep", "eth1"}, Ip("10.1.2.4"), 0));
-  Spit(F("10.1.2.5"), "keep");        // legacy file of a valid container: kept
-  Spit(F("10.1.2.6"), "stale");       // legacy file of an unknown container
-  Spit(F("10.1.2.7"), "");            // the empty file a crashed Go ADD leaves
-  Spit(F("10.1.2.8"), "gopod\r\neth0");
+  WriteFile(F("10.1.2.5"), "keep");        // legacy file of a valid container: kept
+  WriteFile(F("10.1.2.6"), "stale");       // legacy file of an unknown container
+  WriteFile(F("10.1.2.7"), "");            // the empty file a crashed Go ADD leaves
+  WriteFile(F("10.1.2.8"), "gopod\r\neth0");
   EXPECT_EQ(store.Gc({Attachment{"keep", "eth0"}, Attachment{"gopod", "eth0"}}), 4u);
-  EXPECT_EQ(List(NetDir()), (std::vector<std::string>{".index", "10.1.2.2", "10.1.2.5", "10.1.2.8",
+  EXPECT_EQ(ListDir(NetDir()), (std::vector<std::string>{".index", "10.1.2.2", "10.1.2.5", "10.1.2.8",
                                                       "last_reserved_ip.0", "lock"}));
-  EXPECT_EQ(List(F(".index")), (std::vector<std::string>{"keep:eth0"}));
+  EXPECT_EQ(ListDir(F(".index")), (std::vector<std::string>{"keep:eth0"}));
   // An empty valid list releases everything but never the lock or the round-robin marker.
   EXPECT_EQ(store.Gc({}), 3u);
-  EXPECT_EQ(List(NetDir()), (std::vector<std::string>{".index", "last_reserved_ip.0", "lock"}));
+  EXPECT_EQ(ListDir(NetDir()), (std::vector<std::string>{".index", "last_reserved_ip.0", "lock"}));
 }
 
 TEST_F(DiskStoreTest, ReservedIpsWithoutLockAndWithoutCreating) {
   DiskStore missing = DiskStore::OpenExisting(tmp_.path() + "/data", "nonet");
   EXPECT_FALSE(missing.exists());
   EXPECT_TRUE(missing.ReservedIps(Attachment{"a", "eth0"}).empty());
-  EXPECT_FALSE(Exists(tmp_.path() + "/data/nonet"));
+  EXPECT_FALSE(FileExists(tmp_.path() + "/data/nonet"));
 
   {
     DiskStore store(tmp_.path() + "/data", "net1");
     StoreLock lock(store);
     ASSERT_TRUE(store.Reserve(Attachment{"a", "eth0"}, Ip("10.1.2.2"), 0));
-    Spit(F("10.1.2.3"), "b\r\neth0");
+    WriteFile(F("10.1.2.3"), "b\r\neth0");
   }
   DiskStore view = DiskStore::OpenExisting(tmp_.path() + "/data", "net1");
   EXPECT_EQ(view.ReservedIps(Attachment{"a", "eth0"}), (std::vector<IpAddr>{Ip("10.1.2.2")}));
@@ -265,7 +266,7 @@ TEST_F(DiskStoreTest, ParallelProcessesGetDistinctAddresses) {
   EXPECT_EQ(distinct.count("10.5.0.1"), 0u);  // never the gateway
   // Exactly one file per address, each with its owner's content.
   size_t ip_files = 0;
-  for (const auto& name : List(NetDir()))
+  for (const auto& name : ListDir(NetDir()))
     if (IpAddr::Parse(name)) ++ip_files;
   EXPECT_EQ(ip_files, got.size());
   // Serialized by the lock, nothing released: exactly the first addresses after the gateway.

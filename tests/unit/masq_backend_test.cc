@@ -5,9 +5,13 @@
 #include <deque>
 
 #include "common/error.h"
-#include "plugin/masq_internal.h"
+#include "common/strings.h"
+#include "fakes/fake_runner.h"
+#include "masq/iptables.h"
+#include "masq/iptables_nft.h"
+#include "masq/nftables.h"
 
-namespace cnb::bridge::masq {
+namespace cnb::masq {
 namespace {
 
 IpNet Net(const char* text) { return *IpNet::Parse(text); }
@@ -21,34 +25,12 @@ Tools AllTools() {
 }
 
 // These backends only use the netfilter socket on iptables-nft hosts, which AllTools() is not.
-nl::nft::LazySocket& UnusedNft() {
-  static nl::nft::LazySocket nft;
+nl::nft::LazyNftSocket& UnusedNft() {
+  static nl::nft::LazyNftSocket nft;
   return nft;
 }
 
-// Answers execs from a queue of canned results (exit 0 with no output once it runs dry).
-struct FakeRunner {
-  std::vector<ProcessRequest> calls;
-  std::deque<ProcessResult> replies;
-
-  Runner AsRunner() {
-    return [this](const ProcessRequest& req) {
-      calls.push_back(req);
-      if (replies.empty()) return ProcessResult{0, false, "", ""};
-      ProcessResult r = replies.front();
-      replies.pop_front();
-      return r;
-    };
-  }
-  void Reply(int code, std::string out = "", std::string err = "") {
-    replies.push_back({code, false, std::move(out), std::move(err)});
-  }
-  std::string Argv(size_t i) const {
-    std::string s;
-    for (const auto& a : calls.at(i).argv) s += (s.empty() ? "" : " ") + a;
-    return s;
-  }
-};
+using test::FakeRunner;
 
 TEST(MasqIptablesScriptTest, SetupV4) {
   std::string comment = IptablesComment("brnet", "abc123");
@@ -212,18 +194,6 @@ TEST(MasqIptablesTest, TeardownReportsFailedRemoval) {
   fake.Reply(4, "", "CHAIN_DEL failed (Device or resource busy)\n");
   IptablesMasquerader m(AllTools(), fake.AsRunner(), UnusedNft());
   EXPECT_THROW(m.Teardown(kTarget, {Net("10.88.0.2/24")}), Error);
-}
-
-TEST(MasqIptablesScriptTest, GoUnquoteInvertsGoQuote) {
-  for (std::string s : {std::string(""), std::string("abc123"), std::string("a\"b\\c"),
-                        std::string("tab\tnl\n\x01\x7f"), std::string("caf\xc3\xa9"), std::string("\xc2\x85"),
-                        std::string("bad\xff")}) {
-    EXPECT_EQ(GoUnquote(GoQuote(s)), s) << GoQuote(s);
-  }
-  EXPECT_EQ(GoUnquote("abc"), std::nullopt);
-  EXPECT_EQ(GoUnquote(R"("a"b")"), std::nullopt);
-  EXPECT_EQ(GoUnquote(R"("\q")"), std::nullopt);
-  EXPECT_EQ(GoUnquote(R"("\x4")"), std::nullopt);
 }
 
 TEST(MasqIptablesScriptTest, FindNetworkJumpsOnlyTrustsMatchingHashes) {
@@ -426,4 +396,4 @@ TEST(MasqSelectionTest, TeardownSkipsMissingBackends) {
 }
 
 }  // namespace
-}  // namespace cnb::bridge::masq
+}  // namespace cnb::masq

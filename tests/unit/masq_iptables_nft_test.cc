@@ -11,9 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "plugin/masq_internal.h"
+#include "masq/iptables.h"
+#include "masq/iptables_nft.h"
+#include "masq/nftables.h"
 
-namespace cnb::bridge::masq {
+namespace cnb::masq {
 namespace {
 
 using nl::nft::Expr;
@@ -212,4 +214,4 @@ TEST(XtNftCommentTest, LimitIsIptablesCommentLength) {
 }
 
 }  // namespace
-}  // namespace cnb::bridge::masq
+}  // namespace cnb::masq

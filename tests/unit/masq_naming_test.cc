@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
-#include "plugin/masq.h"
-#include "plugin/masq_internal.h"
+#include "masq/masq.h"
+#include "masq/iptables.h"
+#include "masq/iptables_nft.h"
+#include "masq/nftables.h"
 
-namespace cnb::bridge {
+namespace cnb::masq {
 namespace {
 
 TEST(MasqNamingTest, ChainNameKnownVectors) {
@@ -21,18 +23,6 @@ TEST(MasqNamingTest, ChainNameKnownVectors) {
 TEST(MasqNamingTest, CommentUsesGoQuoting) {
   EXPECT_EQ(IptablesComment("brnet", "abc123"), R"(name: "brnet" id: "abc123")");
   EXPECT_EQ(IptablesComment(R"(a"b)", R"(c\d)"), R"(name: "a\"b" id: "c\\d")");
-}
-
-TEST(MasqNamingTest, GoQuote) {
-  using masq::GoQuote;
-  EXPECT_EQ(GoQuote(""), R"("")");
-  EXPECT_EQ(GoQuote("plain-text_1.2"), R"("plain-text_1.2")");
-  EXPECT_EQ(GoQuote("tab\there\nnl\r\a\b\f\v"), R"("tab\there\nnl\r\a\b\f\v")");
-  EXPECT_EQ(GoQuote(std::string("nul\0x\x1f\x7f", 7)), R"("nul\x00x\x1f\x7f")");
-  EXPECT_EQ(GoQuote("caf\xc3\xa9"), "\"caf\xc3\xa9\"");   // printable UTF-8 kept
-  EXPECT_EQ(GoQuote("bad\xff"), R"("bad\xff")");           // invalid byte
-  EXPECT_EQ(GoQuote("\xc2\x85"), R"("\u0085")");           // C1 control
-  EXPECT_EQ(GoQuote("\xe2\x82"), R"("\xe2\x82")");          // truncated sequence
 }
 
 TEST(MasqNamingTest, RestoreQuoteEscapesWhatIptablesSaveEscapes) {
@@ -58,7 +48,7 @@ TEST(MasqNamingTest, NftHashesAndComment) {
 }
 
 TEST(MasqNamingTest, UnknownBackendIsError999) {
-  nl::nft::LazySocket nft;  // never opened: making a masquerader sends nothing
+  nl::nft::LazyNftSocket nft;  // never opened: making a masquerader sends nothing
   try {
     MakeMasquerader("ebtables", nft);
     FAIL() << "no error";
@@ -72,4 +62,4 @@ TEST(MasqNamingTest, UnknownBackendIsError999) {
 }
 
 }  // namespace
-}  // namespace cnb::bridge
+}  // namespace cnb::masq

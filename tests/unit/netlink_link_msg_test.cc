@@ -103,7 +103,9 @@ TEST(NetlinkMac, Parse) {
   EXPECT_EQ(b[5], 0x5f);
   EXPECT_FALSE(ParseMac("", b));
   EXPECT_FALSE(ParseMac("0a:1b:2c:3d:4e", b));
-  EXPECT_FALSE(ParseMac("0a-1b-2c-3d-4e-5f", b));
+  ASSERT_TRUE(ParseMac("0a-1b-2c-3d-4e-5f", b)) << "'-' separates too, as in Go's net.ParseMAC";
+  EXPECT_EQ(b[1], 0x1b);
+  EXPECT_FALSE(ParseMac("0a-1b:2c:3d:4e:5f", b)) << "one separator throughout";
   EXPECT_FALSE(ParseMac("0a:1b:2c:3d:4e:5g", b));
   EXPECT_FALSE(ParseMac("0a:1b:2c:3d:4e:5f:", b));
 }

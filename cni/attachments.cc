@@ -1,0 +1,53 @@
+#include "cni/attachments.h"
+
+#include <algorithm>
+
+#include "cni/json_member.h"
+#include "common/error.h"
+
+namespace cnb::cni {
+namespace {
+
+using nlohmann::json;
+
+[[noreturn]] void Ambiguous(const char* key, const std::string& why) {
+  throw Error(ErrorCode::kInvalidConfig,
+              std::string("invalid ") + key + ": " + why + "; nothing was released (a list of {\"containerID\", \"ifname\"} objects is expected)");
+}
+
+std::string StringMember(const json& entry, const char* key, const char* list_key, size_t index) {
+  const json* value = FindMember(entry, key);
+  if (!value || !value->is_string()) {
+    Ambiguous(list_key, "entry " + std::to_string(index) + " has no string " + key);
+  }
+  return value->get<std::string>();
+}
+
+void AppendList(const json& list, const char* key, std::vector<Attachment>* out) {
+  if (list.is_null()) Ambiguous(key, "null");
+  if (!list.is_array()) Ambiguous(key, std::string("a ") + list.type_name() + ", not a list");
+  for (size_t i = 0; i < list.size(); ++i) {
+    const json& entry = list[i];
+    if (!entry.is_object()) Ambiguous(key, "entry " + std::to_string(i) + " is not an object");
+    out->push_back({StringMember(entry, "containerID", key, i), StringMember(entry, "ifname", key, i)});
+  }
+}
+
+}  // namespace
+
+std::optional<std::vector<Attachment>> ValidAttachments(const json& config) {
+  std::optional<std::vector<Attachment>> valid;
+  for (const char* key : {"cni.dev/valid-attachments", "cni.dev/attachments"}) {
+    const json* list = FindMember(config, key);
+    if (!list) continue;
+    if (!valid) valid.emplace();
+    AppendList(*list, key, &*valid);
+  }
+  if (valid) {
+    std::sort(valid->begin(), valid->end());
+    valid->erase(std::unique(valid->begin(), valid->end()), valid->end());
+  }
+  return valid;
+}
+
+}  // namespace cnb::cni
