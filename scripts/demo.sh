@@ -4,15 +4,12 @@
 # passes, DEL removes everything. Nothing outside these namespaces and a temp dir is touched,
 # and the trap cleans up even when a step fails.
 #
-#   sudo scripts/demo.sh                       # our build (build/bin)
-#   sudo CNB_PLUGIN_DIR=/usr/lib/cni scripts/demo.sh   # the reference plugins, for comparison
+#   scripts/demo.sh                            # our build (build/bin); as root, or through sudo
+#   CNB_PLUGIN_DIR=/usr/lib/cni scripts/demo.sh   # the reference plugins, for comparison
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-
-if ((EUID != 0)); then
-  echo "demo: needs root to create network namespaces: sudo scripts/demo.sh" >&2
-  exit 1
-fi
+source scripts/lib/root.sh
+need_root scripts/demo.sh "$@"
 if [[ -z ${CNB_PLUGIN_DIR:-} && ! ( -x build/bin/bridge && -x build/bin/host-local ) ]]; then
   scripts/setup.sh
 fi
@@ -72,7 +69,7 @@ echo "$conf"
 results=()
 for i in 0 1; do
   step "ADD ${pods[$i]}"
-  results[$i]=$(cni ADD "ctr$i" "${pods[$i]}")
+  results[i]=$(cni ADD "ctr$i" "${pods[$i]}")
   echo "${results[$i]}"
 done
 ip1=$(first_ip <<<"${results[0]}")

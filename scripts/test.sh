@@ -2,18 +2,17 @@
 # The whole test suite, as CI runs it: set up + build, then every test (unit, kernel,
 # integration) against the static Release build and again against an ASan/UBSan build.
 # Needs root (the kernel and integration tests create their own network namespaces; they fail,
-# never skip, without it). Exits non-zero on any failure; the last line is "N passed, N failed".
+# never skip, without it): run as root, or it re-runs itself through sudo. Exits non-zero on any
+# failure; the last line is "N passed, N failed".
 set -uo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
+source scripts/lib/root.sh
+need_root scripts/test.sh "$@"
 
 if ! scripts/setup.sh --asan; then
   echo "test: setup/build failed"
   echo "0 passed, 1 failed"
   exit 1
-fi
-
-if ((EUID != 0)); then
-  echo "test: WARNING: not root; the kernel and integration tests will fail" >&2
 fi
 
 total_passed=0
