@@ -84,11 +84,12 @@ def destroy_netns(path):
 
 # ---- running the executables ----
 
-def netconf(impl, datadir, ipmasq, trace_log=None):
+def netconf(impl, datadir, ipmasq, trace_log=None, extra_keys=None):
     # One /16 per implementation so that they never share a bridge, subnet or state (each phase
     # also has a node netns of its own). The floor ignores its netconf.
     octet = {"ours": 66, "ref": 67, "floor": 68}[impl]
     extra = {"logLevel": "debug", "logFile": trace_log} if trace_log else {}
+    extra.update(extra_keys or {})  # BENCH_CONF: e.g. {"keepContainerIPv6": true} for an experiment
     return json.dumps({**extra,
         "cniVersion": "1.0.0",
         "name": f"bench-{impl}",
@@ -263,7 +264,8 @@ def run_phase(args):
     conf_path = os.path.join(work, "netconf.json")
     trace_log = os.path.join(work, "trace.log") if args.trace and args.impl == "ours" else None
     with open(conf_path, "wb") as f:
-        f.write(netconf(args.impl, os.path.join(work, "ipam"), args.ipmasq == 1, trace_log))
+        f.write(netconf(args.impl, os.path.join(work, "ipam"), args.ipmasq == 1, trace_log,
+                        json.loads(args.conf) if args.conf else None))
     plugin = args.plugin
     if not os.access(plugin, os.X_OK):
         sys.exit(f"{plugin} is not executable")
@@ -350,7 +352,7 @@ def run_phase(args):
 
     result = {"impl": args.impl, "mode": args.mode, "workers": workers, "n": args.n,
               "round": args.round, "rounds": args.rounds, "order": args.order.split(),
-              "plugin": plugin, "ipmasq": args.ipmasq == 1, "started_utc": started.isoformat(),
+              "plugin": plugin, "ipmasq": args.ipmasq == 1, "conf": args.conf, "started_utc": started.isoformat(),
               **host_info(), "gate": gate,
               "age": args.age, "age_wall_s": age_wall, "age_errors": age_errors[:20],
               "age_error_count": len(age_errors),
@@ -459,6 +461,8 @@ def report(directory):
     first, date, rounds = header(runs)
     n = first["n"]
     masq = "ipMasq on" if first["ipmasq"] else "ipMasq off"
+    if first.get("conf"):
+        masq += f", extra netconf keys {first['conf']}"
     gated = [r for r in runs if not r["gate"].get("skipped")]
     held = sum(1 for r in gated if r["gate"]["held"])
     if not gated:
@@ -629,6 +633,7 @@ def main():
     ph.add_argument("--out", required=True)
     ph.add_argument("--ipmasq", type=int, choices=[0, 1], default=1)
     ph.add_argument("--trace", type=int, choices=[0, 1], default=0)
+    ph.add_argument("--conf", default="", help="JSON object of extra netconf keys")
     ph.add_argument("--age", type=int, default=0)
     ph.add_argument("--round", type=int, default=1)
     ph.add_argument("--rounds", type=int, default=1)

@@ -13,6 +13,7 @@
 #   BENCH_AGE=1000 bench/run.sh 100         aged node: churn 1000 pods (ADD+DEL) before measuring
 #   BENCH_IPMASQ=0 bench/run.sh             no ipMasq (the floor then adds no NAT rule either)
 #   BENCH_TRACE=1 bench/run.sh              also our per-step ADD timings (debug log; slows ours)
+#   BENCH_CONF='{"keepContainerIPv6":true}' extra netconf keys for ours and the reference (experiments)
 #   BENCH_OUT=DIR                           results dir (default: a new /tmp/cnb-bench.*): per-phase
 #                                           JSON with every pod's latencies, report.md, the plot
 #   BENCH_PLOT=PATH|none                    ADD latency plot (default DIR/add-latency.png)
@@ -147,7 +148,7 @@ for ((r = 1; r <= rounds; r++)); do
       # instead), so $! is the python process and the trap's kill reaches it.
       exec "${sandbox[@]}" "$py" "$here/bench.py" phase --impl "$impl" --plugin "$plugin" --cni-path "$cni_path" \
         --mode "$mode" --n "$n" --workdir /run/cnbb-work --out "$out/phase-r$r-$mode-$impl.json" \
-        --ipmasq "$ipmasq" --trace "$trace" --age "$age" --round "$r" --rounds "$rounds" \
+        --ipmasq "$ipmasq" --trace "$trace" --conf "${BENCH_CONF:-}" --age "$age" --round "$r" --rounds "$rounds" \
         --order "${order[*]}" --gate-idle "$gate_idle" --gate-timeout "$gate_timeout" &
       child=$!
       wait "$child" || die "phase $k ($impl $mode, round $r) failed"
