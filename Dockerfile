@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # cni-bridge installer image: the static `bridge` and `host-local` exactly as scripts/setup.sh
 # built them (build/bin, nothing recompiled here), a static busybox and scripts/install-cni.sh.
 # FROM scratch, so it builds offline: no base image to pull, no RUN step.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Benchmark driver for bench/run.sh (Python stdlib; matplotlib only for `plot`). Method: README.md.
 
   bench.py phase --impl ours|ref|floor --plugin EXE --cni-path P --mode serial|parallel --n N

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // cnb-floor: the kernel floor of the benchmark (bench/README.md). It is called like a CNI plugin
 // (CNI_COMMAND=ADD|DEL, CNI_NETNS, CNI_IFNAME, CNI_CONTAINERID; the netconf on stdin is ignored)
 // and does the kernel work of our bridge plugin's default ADD and DEL the cheapest way we know:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Benchmark: N pods ADDed then DELeted through ours (bridge + host-local), through the reference
 # (Debian's containernetworking-plugins) and through the kernel floor (bench/floor.cc: the same
 # kernel work over raw netlink), ALTERNATING in one run: every round runs each implementation once

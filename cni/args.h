@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CNI_ARGS: "K=V;K2=V2", with the Go library's rules (case-sensitive keys, IgnoreUnknown).
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "cni/attachments.h"
 
 #include <algorithm>
@@ -12,7 +13,8 @@ using nlohmann::json;
 
 [[noreturn]] void Ambiguous(const char* key, const std::string& why) {
   throw Error(ErrorCode::kInvalidConfig,
-              std::string("invalid ") + key + ": " + why + "; nothing was released (a list of {\"containerID\", \"ifname\"} objects is expected)");
+              std::string("invalid ") + key + ": " + why +
+                  "; nothing was released (a list of {\"containerID\", \"ifname\"} objects is expected)");
 }
 
 std::string StringMember(const json& entry, const char* key, const char* list_key, size_t index) {

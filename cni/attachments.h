@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Attachments as the runtime names them, and the one parser of the GC list a runtime sends
 // (cni.dev/valid-attachments, or cni.dev/attachments from older libcni; libcni sends both).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Object member lookup the way Go's encoding/json matches keys to struct fields, which is how the
 // reference plugins (and libcni) read a network config: the exact key if present, else one that
 // differs only in ASCII case. So "ipmasq": true turns masquerading on there, and here too.

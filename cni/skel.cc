@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "cni/skel.h"
 
 #include <unistd.h>
@@ -10,9 +11,9 @@
 #include "cni/json_member.h"
 #include "cni/version.h"
 #include "common/error.h"
+#include "common/file_util.h"
 #include "common/log.h"
 #include "common/strings.h"
-#include "common/file_util.h"
 
 namespace cnb::cni {
 namespace {
@@ -64,7 +65,8 @@ std::string VersionJson() {
 std::string DecodeConfigVersion(const json& config) {
   const json* it = FindMember(config, "cniVersion");
   if (!it || it->is_null()) return "0.1.0";
-  if (!it->is_string()) throw Error(ErrorCode::kDecode, "decoding version from network config: cniVersion must be a string");
+  if (!it->is_string())
+    throw Error(ErrorCode::kDecode, "decoding version from network config: cniVersion must be a string");
   std::string v = it->get<std::string>();
   return v.empty() ? "0.1.0" : v;
 }
@@ -205,8 +207,7 @@ Outcome RunCommand(const PluginFuncs& funcs, const Invocation& inv) {
   return {0, ""};
 }
 
-Outcome Dispatch(const PluginFuncs& funcs, const EnvLookup& env, const PluginIo& io,
-                 std::string* version_for_error) {
+Outcome Dispatch(const PluginFuncs& funcs, const EnvLookup& env, const PluginIo& io, std::string* version_for_error) {
   Invocation inv;
   inv.env = env;
   const std::string cmd = env("CNI_COMMAND");

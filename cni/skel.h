@@ -1,12 +1,13 @@
+// SPDX-License-Identifier: Apache-2.0
 // The protocol entrypoint shared by both executables: environment and stdin in, exactly one JSON
 // document (result, VERSION answer or error) out on stdout, exit status 0 or 1. Mirrors the
 // checks and their order in the Go library's skel so callers see the same codes.
 #pragma once
 
 #include <functional>
-#include <string_view>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -34,10 +35,10 @@ struct Invocation {
   std::string path;
   bool netns_override = false;
   std::string stdin_data;
-  nlohmann::json config;        // stdin decoded
-  std::string cni_version;      // config cniVersion ("0.1.0" when absent)
-  std::string network_name;     // config name
-  EnvLookup env;                // the rest of the environment, for delegation
+  nlohmann::json config;     // stdin decoded
+  std::string cni_version;   // config cniVersion ("0.1.0" when absent)
+  std::string network_name;  // config name
+  EnvLookup env;             // the rest of the environment, for delegation
 };
 
 struct PluginFuncs {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "cni/types.h"
 
 #include "cni/json_member.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The CNI result model (the 1.x shape) and its JSON forms for every spec version.
 #pragma once
 
@@ -23,9 +24,9 @@ struct Interface {
 };
 
 struct IpConfig {
-  IpNet address;                  // host address with the range's prefix
+  IpNet address;  // host address with the range's prefix
   std::optional<IpAddr> gateway;
-  std::optional<int> interface;   // index into Result::interfaces
+  std::optional<int> interface;  // index into Result::interfaces
   bool operator==(const IpConfig&) const = default;
 };
 

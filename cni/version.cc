@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "cni/version.h"
 
 #include <charconv>
@@ -41,16 +42,15 @@ std::vector<long long> ParseVersion(std::string_view v) {
     long long n = 0;
     auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
     if (digits.empty() || digits.find_first_not_of("0123456789") != std::string_view::npos ||
-        ptr != digits.data() + digits.size() ||
-        (ec != std::errc() && ec != std::errc::result_out_of_range)) {
+        ptr != digits.data() + digits.size() || (ec != std::errc() && ec != std::errc::result_out_of_range)) {
       throw Error(ErrorCode::kDecode, std::string("failed to convert ") + kNames[i] + " version part \"" +
-                                          std::string(part) + "\": strconv.Atoi: parsing \"" +
-                                          std::string(part) + "\": invalid syntax");
+                                          std::string(part) + "\": strconv.Atoi: parsing \"" + std::string(part) +
+                                          "\": invalid syntax");
     }
     if (ec == std::errc::result_out_of_range) {
       throw Error(ErrorCode::kDecode, std::string("failed to convert ") + kNames[i] + " version part \"" +
-                                          std::string(part) + "\": strconv.Atoi: parsing \"" +
-                                          std::string(part) + "\": value out of range");
+                                          std::string(part) + "\": strconv.Atoi: parsing \"" + std::string(part) +
+                                          "\": value out of range");
     }
     out[i] = negative ? -n : n;
   }

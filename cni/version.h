@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CNI spec versions: what we support and how versions compare.
 #pragma once
 
@@ -7,8 +8,8 @@
 
 namespace cnb::cni {
 
-inline constexpr std::array<std::string_view, 7> kSupportedVersions = {
-    "0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"};
+inline constexpr std::array<std::string_view, 7> kSupportedVersions = {"0.1.0", "0.2.0", "0.3.0", "0.3.1",
+                                                                       "0.4.0", "1.0.0", "1.1.0"};
 inline constexpr std::string_view kCurrentVersion = "1.1.0";
 
 bool IsSupportedVersion(std::string_view version);

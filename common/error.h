@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one error type of the project: a CNI error code plus a message.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Errors of the independent steps of a teardown (DEL, GC, a backend's families): every step runs,
 // and what failed is reported together at the end.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Files without iostreams: whole-descriptor reads and writes, small files created or replaced
 // so that readers never see them half-written, and directory listing with an owned DIR*.
 #pragma once

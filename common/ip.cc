@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "common/ip.h"
 
 #include <arpa/inet.h>
@@ -45,8 +46,7 @@ IpAddr IpAddr::FromBytes(int family, const uint8_t* bytes) {
 
 std::string IpAddr::ToString() const {
   auto dotted = [](const uint8_t* b) {
-    return std::to_string(b[0]) + "." + std::to_string(b[1]) + "." + std::to_string(b[2]) + "." +
-           std::to_string(b[3]);
+    return std::to_string(b[0]) + "." + std::to_string(b[1]) + "." + std::to_string(b[2]) + "." + std::to_string(b[3]);
   };
   if (!v6_) return dotted(bytes_.data());
   // A mapped address only reaches here through FromBytes; Go prints those dotted too.
@@ -55,7 +55,7 @@ std::string IpAddr::ToString() const {
   // RFC 5952 by hand: glibc's inet_ntop switches to "::a.b.c.d" for addresses whose first 96 bits
   // are zero ("::1:2" -> "::0.1.0.2"), which Go never does, and IPAM file names must agree.
   uint16_t groups[8];
-  for (int i = 0; i < 8; ++i) groups[i] = static_cast<uint16_t>(bytes_[2 * i] << 8 | bytes_[2 * i + 1]);
+  for (size_t i = 0; i < 8; ++i) groups[i] = static_cast<uint16_t>(bytes_[2 * i] << 8 | bytes_[2 * i + 1]);
   int best_start = -1, best_len = 0;
   for (int i = 0; i < 8;) {
     if (groups[i] != 0) {

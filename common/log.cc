@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "common/log.h"
 
 #include <fcntl.h>
@@ -38,11 +39,16 @@ const char* LevelName(Level level) {
 }  // namespace
 
 bool ParseLevel(std::string_view text, Level* out) {
-  if (text == "error") *out = Level::kError;
-  else if (text == "warn" || text == "warning") *out = Level::kWarn;
-  else if (text == "info") *out = Level::kInfo;
-  else if (text == "debug") *out = Level::kDebug;
-  else return false;
+  if (text == "error")
+    *out = Level::kError;
+  else if (text == "warn" || text == "warning")
+    *out = Level::kWarn;
+  else if (text == "info")
+    *out = Level::kInfo;
+  else if (text == "debug")
+    *out = Level::kDebug;
+  else
+    return false;
   return true;
 }
 
@@ -69,9 +75,8 @@ void Write(Level level, std::string_view message) {
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char stamp[96];
-  std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(micros));
+  std::snprintf(stamp, sizeof stamp, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(micros));
   std::string line = std::string(stamp) + " " + LevelName(level) + " pid=" + std::to_string(::getpid());
   if (!s.context.empty()) line += " " + s.context;
   line += " ";

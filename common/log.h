@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Diagnostics: stderr always (the runtime forwards it to its journal) and optionally a file.
 // Never stdout: that stream belongs to the CNI result.
 #pragma once

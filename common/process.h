@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Running helper programs (iptables-restore, nft, delegated IPAM plugins) with posix_spawn:
 // argv explicit, no shell, stdin fed from a string, stdout/stderr captured, close-on-exec fds.
 #pragma once
@@ -11,17 +12,17 @@
 namespace cnb {
 
 struct ProcessResult {
-  int exit_code = -1;      // -1 if killed by a signal or timed out
+  int exit_code = -1;  // -1 if killed by a signal or timed out
   bool timed_out = false;
   std::string out;
   std::string err;
-  int term_signal = 0;     // the signal that killed it, 0 if none
+  int term_signal = 0;  // the signal that killed it, 0 if none
 };
 
 struct ProcessRequest {
-  std::vector<std::string> argv;   // argv[0] is a path or a name looked up in PATH
+  std::vector<std::string> argv;  // argv[0] is a path or a name looked up in PATH
   std::string stdin_data;
-  std::vector<std::string> env;    // "K=V"; empty = inherit
+  std::vector<std::string> env;  // "K=V"; empty = inherit
   bool inherit_env = true;
   std::chrono::milliseconds timeout{60000};
 };

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Undo log for multi-step operations: every step registers its undo; unless Commit() is called,
 // the destructor runs the undos in reverse order. Undo failures are logged, never thrown.
 #pragma once
@@ -17,9 +18,7 @@ class Rollback {
   ~Rollback() { Run(); }
 
   // `what` names the undo in the log if it fails.
-  void Add(std::string what, std::function<void()> undo) {
-    undos_.emplace_back(std::move(what), std::move(undo));
-  }
+  void Add(std::string what, std::function<void()> undo) { undos_.emplace_back(std::move(what), std::move(undo)); }
   void Commit() { undos_.clear(); }
   // Runs the pending undos now (newest first) and forgets them.
   void Run();

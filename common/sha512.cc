@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "common/sha512.h"
 
 #include <algorithm>
@@ -6,6 +7,8 @@
 namespace cnb {
 namespace {
 
+// The FIPS 180-4 tables, four to a line as the standard prints them.
+// clang-format off
 constexpr std::array<uint64_t, 80> kRoundConstants = {
     0x428a2f98d728ae22ULL, 0x7137449123ef65cdULL, 0xb5c0fbcfec4d3b2fULL, 0xe9b5dba58189dbbcULL,
     0x3956c25bf348b538ULL, 0x59f111f1b605d019ULL, 0x923f82a4af194f9bULL, 0xab1c5ed5da6d8118ULL,
@@ -33,6 +36,7 @@ constexpr std::array<uint64_t, 8> kInitialState = {
     0x6a09e667f3bcc908ULL, 0xbb67ae8584caa73bULL, 0x3c6ef372fe94f82bULL, 0xa54ff53a5f1d36f1ULL,
     0x510e527fade682d1ULL, 0x9b05688c2b3e6c1fULL, 0x1f83d9abfb41bd6bULL, 0x5be0cd19137e2179ULL,
 };
+// clang-format on
 
 constexpr uint64_t Rotr(uint64_t x, int n) { return (x >> n) | (x << (64 - n)); }
 
@@ -55,7 +59,7 @@ Sha512::Sha512() : state_(kInitialState) {}
 
 void Sha512::Block(const uint8_t* block) {
   uint64_t w[80];
-  for (int i = 0; i < 16; ++i) w[i] = LoadBigEndian64(block + 8 * i);
+  for (size_t i = 0; i < 16; ++i) w[i] = LoadBigEndian64(block + 8 * i);
   for (int i = 16; i < 80; ++i) {
     uint64_t s0 = Rotr(w[i - 15], 1) ^ Rotr(w[i - 15], 8) ^ (w[i - 15] >> 7);
     uint64_t s1 = Rotr(w[i - 2], 19) ^ Rotr(w[i - 2], 61) ^ (w[i - 2] >> 6);
@@ -117,7 +121,7 @@ std::array<uint8_t, 64> Sha512::Final() {
   StoreBigEndian64(bit_length, pad + pad_len + 8);
   Update(std::string_view(reinterpret_cast<const char*>(pad), pad_len + 16));
   std::array<uint8_t, 64> digest;
-  for (int i = 0; i < 8; ++i) StoreBigEndian64(state_[i], digest.data() + 8 * i);
+  for (size_t i = 0; i < 8; ++i) StoreBigEndian64(state_[i], digest.data() + 8 * i);
   return digest;
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // SHA-512 (FIPS 180-4). Only used for naming masquerade chains and comments the way the
 // reference plugins do; small and dependency-free because the binaries are linked statically.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "common/strings.h"
 
 #include <cctype>
@@ -38,8 +39,7 @@ size_t DecodeUtf8(std::string_view s, size_t i, uint32_t* rune) {
     r = (r << 6) | (b(i + k) & 0x3f);
   }
   // Overlong forms, surrogates and values past U+10FFFF are invalid, as in Go.
-  if ((len == 3 && r < 0x800) || (len == 4 && (r < 0x10000 || r > 0x10ffff)) ||
-      (r >= 0xd800 && r <= 0xdfff)) {
+  if ((len == 3 && r < 0x800) || (len == 4 && (r < 0x10000 || r > 0x10ffff)) || (r >= 0xd800 && r <= 0xdfff)) {
     return 0;
   }
   *rune = r;
@@ -91,7 +91,6 @@ std::string GoQuote(std::string_view s) {
   return out;
 }
 
-
 std::string GoQuoteList(const std::vector<std::string>& items) {
   std::string out = "[";
   for (size_t i = 0; i < items.size(); ++i) {
@@ -100,7 +99,6 @@ std::string GoQuoteList(const std::vector<std::string>& items) {
   }
   return out + "]";
 }
-
 
 namespace {
 
@@ -159,8 +157,7 @@ std::optional<std::string> GoUnquote(std::string_view q) {
         }
         break;
       }
-      default:
-        return std::nullopt;
+      default: return std::nullopt;
     }
   }
   return out;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Small string helpers shared by every module: Go-compatible quoting and trimming (the
 // reference plugins' messages and file formats use them), list splitting, errno text.
 #pragma once

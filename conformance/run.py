@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Side-by-side conformance runner: our bridge/host-local against the reference plugins.
 
 Every scenario (conformance/scenarios/*.json) is run twice in the same run, once with the plugin

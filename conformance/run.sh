@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Conformance: our bridge/host-local (build/bin) side by side with the reference plugins
 # (Debian containernetworking-plugins, /usr/lib/cni). Needs root. Extra arguments go to run.py
 # (e.g. --only 'del-*', -v, --show).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the installer image (Dockerfile) from the binaries scripts/setup.sh produced in
 # build/bin, unchanged: they are copied into a build context with busybox-static's
 # /bin/busybox, its applet links and scripts/install-cni.sh, and the image is built FROM
@@ -18,7 +19,7 @@ while (($#)); do
   case $1 in
     --tag) tag=${2:?--tag NAME}; shift 2 ;;
     --context) context=${2:?--context DIR}; shift 2 ;;
-    -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h | --help) sed -n '3,14p' "$0"; exit 0 ;;
     *) echo "build-image: unknown option $1" >&2; exit 2 ;;
   esac
 done

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // One range set's allocator: the reference's round-robin iteration and requested-IP rules
 // (backend/allocator/allocator.go). The caller holds the store's lock.
 #pragma once
@@ -27,8 +28,7 @@ class RangeIterator {
 
 class Allocator {
  public:
-  Allocator(const RangeSet& set, Store& store, int range_index)
-      : set_(set), store_(store), range_index_(range_index) {}
+  Allocator(const RangeSet& set, Store& store, int range_index) : set_(set), store_(store), range_index_(range_index) {}
 
   // Reserves `requested` (which must lie in the set) or the next free address. Throws Error 999
   // with the reference's messages (unwrapped; the caller adds "failed to allocate for range N").

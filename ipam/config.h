@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // host-local configuration, decoded from the whole network config (the `ipam` section plus
 // runtimeConfig, args and CNI_ARGS), with the reference's defaults and messages
 // (backend/allocator/config.go, dns.go).
@@ -30,7 +31,6 @@ struct IpamConfig {
 
 // Throws Error 999 for every problem, as the reference does (its errors are plain Go errors).
 IpamConfig LoadIpamConfig(const nlohmann::json& netconf, std::string_view cni_args);
-
 
 // The reference's IP argument syntax: a plain address or an address with a prefix (ignored).
 std::optional<IpAddr> ParseRequestedIp(std::string_view text);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "ipam/disk_store.h"
 
 #include <fcntl.h>
@@ -9,8 +10,8 @@
 #include <cstring>
 
 #include "common/error.h"
-#include "common/log.h"
 #include "common/file_util.h"
+#include "common/log.h"
 
 namespace cnb::ipam {
 namespace {
@@ -35,7 +36,8 @@ bool IndexUsable(const Attachment& a) {
 DiskStore::DiskStore(const std::string& data_dir, const std::string& network, NoCreate)
     : dir_(data_dir + "/" + network) {}
 
-DiskStore::DiskStore(const std::string& data_dir, const std::string& network) : DiskStore(data_dir, network, NoCreate{}) {
+DiskStore::DiskStore(const std::string& data_dir, const std::string& network)
+    : DiskStore(data_dir, network, NoCreate{}) {
   MkdirAll(dir_);
   std::string lock_path = dir_ + "/lock";
   // Same flags and mode as the Go file mutex, so either may create it.
@@ -139,9 +141,10 @@ bool DiskStore::Reserve(const Attachment& a, const IpAddr& ip, int range_index) 
   // The marker only steers round robin: failing to write it must not fail (and so leak) a
   // reservation that is already made.
   try {
-    UpdateSmallFile(dir_, kLastIpPrefix + std::to_string(range_index),
-                std::string(".") + kLastIpPrefix + std::to_string(range_index) + ".tmp-" + std::to_string(::getpid()),
-                ip.ToString());
+    UpdateSmallFile(
+        dir_, kLastIpPrefix + std::to_string(range_index),
+        std::string(".") + kLastIpPrefix + std::to_string(range_index) + ".tmp-" + std::to_string(::getpid()),
+        ip.ToString());
   } catch (const Error& e) {
     log::Warn("host-local: " + e.msg());
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The on-disk store, byte-compatible with the Go host-local so both can share a directory:
 //   <dataDir>/<network>/<ip>                 "<containerID>\r\n<ifname>", no newline, 0600
 //   <dataDir>/<network>/last_reserved_ip.<N> last address of range set N, 0600

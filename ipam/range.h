@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Address ranges and range sets of host-local: validation, defaults and membership, with the
 // reference's rules and error texts (backend/allocator/range.go, range_set.go).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // host-local's resolvConf: a resolv.conf-style file turned into the result's dns.
 #pragma once
 

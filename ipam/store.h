@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Where host-local keeps its reservations. The disk store is the real one; tests use a memory
 // store (tests/fakes/memory_store.h).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // iptables backend: the reference's per-container chain, written in one iptables-restore
 // transaction per family instead of a dozen iptables execs (or over netlink on iptables-nft
 // hosts, iptables_nft.cc), and removed the same way.
@@ -43,8 +44,7 @@ std::string RestoreQuote(std::string_view s) {
   return out;
 }
 
-std::string IptablesSetupScript(const std::string& chain, const std::string& comment,
-                                const std::vector<IpNet>& ips) {
+std::string IptablesSetupScript(const std::string& chain, const std::string& comment, const std::vector<IpNet>& ips) {
   const bool v6 = !ips.empty() && ips.front().addr().is_v6();
   const std::string quoted = RestoreQuote(comment);
   std::string s = "*nat\n-N " + chain + "\n";
@@ -113,8 +113,7 @@ std::vector<std::string> FindJumpRules(const std::string& listing, const std::st
   return out;
 }
 
-std::string IptablesSlowTeardownScript(const std::string& chain,
-                                       const std::vector<std::string>& jump_rules) {
+std::string IptablesSlowTeardownScript(const std::string& chain, const std::vector<std::string>& jump_rules) {
   // Declaring the chain creates it or, under --noflush, flushes it; either way -X then works
   // once nothing jumps to it, so the transaction does not depend on what is left.
   std::string s = "*nat\n:" + chain + " - [0:0]\n";
@@ -307,8 +306,7 @@ bool IptablesMasquerader::TeardownFamily(const Family& f, const std::string& cha
   std::vector<std::string> jumps = FindJumpRules(listing.out, chain);
   ProcessResult r = Restore(f, IptablesSlowTeardownScript(chain, jumps));
   if (r.exit_code != 0) {
-    throw InternalError("failed to remove masquerade chain " + chain + ": " +
-                        DescribeRun(RestoreArgv(f), r));
+    throw InternalError("failed to remove masquerade chain " + chain + ": " + DescribeRun(RestoreArgv(f), r));
   }
   return true;
 }

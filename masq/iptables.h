@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The iptables backend: the reference's per-container chain in nat POSTROUTING, written over
 // nf_tables netlink on iptables-nft hosts (masq/iptables_nft.h) and with iptables-restore on
 // iptables-legacy ones. The generated scripts and listing parsers are exposed for unit tests.
@@ -20,8 +21,7 @@ std::string RestoreQuote(std::string_view s);
 
 // The *nat transaction that creates the chain (-N, so an existing chain makes it fail as a whole),
 // its ACCEPT/MASQUERADE rules and one POSTROUTING jump per address. `ips` are of one family.
-std::string IptablesSetupScript(const std::string& chain, const std::string& comment,
-                                const std::vector<IpNet>& ips);
+std::string IptablesSetupScript(const std::string& chain, const std::string& comment, const std::vector<IpNet>& ips);
 // Fast teardown when the addresses are known: delete the jumps, then the (flushed) chain.
 std::string IptablesFastTeardownScript(const std::string& chain, const std::string& comment,
                                        const std::vector<IpNet>& ips);
@@ -29,13 +29,12 @@ std::string IptablesFastTeardownScript(const std::string& chain, const std::stri
 std::vector<std::string> FindJumpRules(const std::string& listing, const std::string& chain);
 // Teardown from a listing: delete those rules, then declare-and-delete the chain, which works
 // whether or not the chain exists.
-std::string IptablesSlowTeardownScript(const std::string& chain,
-                                       const std::vector<std::string>& jump_rules);
+std::string IptablesSlowTeardownScript(const std::string& chain, const std::vector<std::string>& jump_rules);
 
 // A POSTROUTING jump that carries the reference comment of `network` and jumps to the chain
 // named after (network, container id): only then is it provably ours.
 struct IptablesJump {
-  std::string rule;          // without the leading "-A "
+  std::string rule;  // without the leading "-A "
   std::string chain;
   std::string container_id;
 };

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The iptables backend on an iptables-nft host, without exec'ing iptables-restore: the same chain
 // and rules, written as the nf_tables batch iptables-nft 1.8 itself would send, so iptables -S,
 // iptables-restore and the reference plugin see and remove them as their own. Exec'ing the
@@ -177,6 +178,5 @@ void XtNftTeardown(nl::nft::NftSocket& sock, bool v6, const std::string& chain) 
     }
   }
 }
-
 
 }  // namespace cnb::masq

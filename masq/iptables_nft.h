@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The iptables backend's rules on an iptables-nft host, as the very nf_tables batch that
 // iptables-nft 1.8 sends for them, so that iptables -S, iptables-restore and the reference
 // plugin see and remove them as their own.
@@ -21,8 +22,8 @@ std::vector<nl::nft::Expr> XtNftAddressMatch(bool source, const IpNet& net, bool
 // IptablesSetupScript's transaction as iptables-restore on iptables-nft sends it: the nat table
 // and its POSTROUTING base chain when `add_postrouting` (they are missing), the chain
 // (exclusively: a leftover one fails it with EEXIST), its rules, the POSTROUTING jumps.
-nl::nft::Batch XtNftSetupBatch(const std::string& chain, const std::string& comment,
-                               const std::vector<IpNet>& ips, bool add_postrouting);
+nl::nft::Batch XtNftSetupBatch(const std::string& chain, const std::string& comment, const std::vector<IpNet>& ips,
+                               bool add_postrouting);
 void XtNftSetup(nl::nft::NftSocket& sock, const std::string& chain, const std::string& comment,
                 const std::vector<IpNet>& ips);
 // Deletes the POSTROUTING jumps to `chain`, then the chain; succeeds when none of it exists.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Per-container source NAT (ipMasq), named and commented exactly like the reference plugins so
 // that rules made by either implementation are removed by both. Backends: iptables (over
 // nf_tables netlink on iptables-nft hosts, iptables-restore on iptables-legacy ones) and
@@ -54,6 +55,7 @@ std::unique_ptr<Masquerader> MakeTeardownMasquerader(nl::nft::LazyNftSocket& nft
 // The same with the helper programs and their runner given (for tests).
 std::unique_ptr<Masquerader> MakeMasquerader(const std::string& backend, Tools tools, Runner runner,
                                              nl::nft::LazyNftSocket& nft);
-std::unique_ptr<Masquerader> MakeTeardownMasquerader(Tools tools, Runner runner, nl::nft::LazyNftSocket& nft);
+std::unique_ptr<Masquerader> MakeTeardownMasquerader(const Tools& tools, const Runner& runner,
+                                                     nl::nft::LazyNftSocket& nft);
 
 }  // namespace cnb::masq

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The nftables backend, laid out as the reference's (table inet cni_plugins_masquerade): one rule per
 // address in masq_checks, each commented with a hash of (network, ifname, container) so DEL and GC
 // find exactly their own rules. Changes go through one `nft -f -` transaction.
@@ -17,7 +18,6 @@
 namespace cnb::masq {
 namespace {
 
-
 std::string TablePrefix() { return "inet " + std::string(kNftTable) + " "; }
 
 std::string StripQuotes(const std::string& s) {
@@ -34,8 +34,7 @@ bool NftTablePresent(nl::nft::NftSocket& sock) { return sock.TableExists(NFPROTO
 
 std::string NftHashForNetwork(const std::string& network) { return Sha512Hex(network).substr(0, 16); }
 
-std::string NftHashForInstance(const std::string& network, const std::string& ifname,
-                               const std::string& container_id) {
+std::string NftHashForInstance(const std::string& network, const std::string& ifname, const std::string& container_id) {
   return NftHashForNetwork(network) + "-" + Sha512Hex(ifname + ":" + container_id).substr(0, 16);
 }
 
@@ -83,8 +82,8 @@ std::string NftSetupScript(const std::string& comment, const std::vector<IpNet>&
   std::set<std::string> seen;
   for (const auto& ip : ips) {
     const char* proto = ip.addr().is_v6() ? "ip6" : "ip";
-    std::string rule = std::string(proto) + " saddr == " + ip.addr().ToString() + " " + proto + " daddr != " +
-                       ip.Network().ToString() + " masquerade";
+    std::string rule = std::string(proto) + " saddr == " + ip.addr().ToString() + " " + proto +
+                       " daddr != " + ip.Network().ToString() + " masquerade";
     if (!seen.insert(rule).second) continue;
     s += "add rule " + t + masq + " " + rule + " comment \"" + comment + "\"\n";
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The nftables backend (ipMasqBackend: nftables), laid out as the reference's: table
 // inet cni_plugins_masquerade, one masquerade rule per address in masq_checks, each commented
 // with a hash of (network, ifname, container id). Changes go through one `nft -f -`.
@@ -21,10 +22,8 @@ inline constexpr std::string_view kNftMasqChain = "masq_checks";
 inline constexpr size_t kNftCommentMax = 128;
 
 std::string NftHashForNetwork(const std::string& network);
-std::string NftHashForInstance(const std::string& network, const std::string& ifname,
-                               const std::string& container_id);
-std::string NftComment(const std::string& network, const std::string& ifname,
-                       const std::string& container_id);
+std::string NftHashForInstance(const std::string& network, const std::string& ifname, const std::string& container_id);
+std::string NftComment(const std::string& network, const std::string& ifname, const std::string& container_id);
 
 struct NftRule {
   uint64_t handle = 0;

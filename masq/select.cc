@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Naming shared with the reference plugins, backend selection and the DEL/GC "both backends"
 // masquerader. The backends themselves are in iptables.cc (+ iptables_nft.cc) and nftables.cc.
 #include "masq/masq.h"
@@ -24,7 +25,6 @@ std::string IptablesChainName(const std::string& network, const std::string& con
 std::string IptablesComment(const std::string& network, const std::string& container_id) {
   return "name: " + GoQuote(network) + " id: " + GoQuote(container_id);
 }
-
 
 std::string FindTool(const std::string& name) {
   std::string found = FindInPath(name);
@@ -55,7 +55,7 @@ namespace {
 // backends clean up; a backend whose program is not installed cannot hold anything.
 class TeardownAllMasquerader : public Masquerader {
  public:
-  TeardownAllMasquerader(Tools tools, Runner runner, nl::nft::LazyNftSocket& nft)
+  TeardownAllMasquerader(const Tools& tools, const Runner& runner, nl::nft::LazyNftSocket& nft)
       : tools_(tools), iptables_(tools, runner, nft), nft_(tools, runner, nft) {}
 
   void Setup(const MasqTarget&, const std::vector<IpNet>&) override {
@@ -88,7 +88,7 @@ class TeardownAllMasquerader : public Masquerader {
 // probe runs only when iptables fails, so the usual ADD costs a single exec.
 class AutoMasquerader : public Masquerader {
  public:
-  AutoMasquerader(Tools tools, Runner runner, nl::nft::LazyNftSocket& nft)
+  AutoMasquerader(const Tools& tools, const Runner& runner, nl::nft::LazyNftSocket& nft)
       : tools_(tools), runner_(runner), nft_socket_(nft), iptables_(tools, runner, nft), nft_(tools, runner, nft) {}
 
   void Setup(const MasqTarget& target, const std::vector<IpNet>& ips) override {
@@ -138,15 +138,16 @@ class AutoMasquerader : public Masquerader {
 
 std::unique_ptr<Masquerader> MakeMasquerader(const std::string& backend, Tools tools, Runner runner,
                                              nl::nft::LazyNftSocket& nft) {
-  if (backend.empty()) return std::make_unique<AutoMasquerader>(std::move(tools), std::move(runner), nft);
+  if (backend.empty()) return std::make_unique<AutoMasquerader>(tools, runner, nft);
   if (backend == "iptables") return std::make_unique<IptablesMasquerader>(std::move(tools), std::move(runner), nft);
   if (backend == "nftables") return std::make_unique<NftMasquerader>(std::move(tools), std::move(runner), nft);
   CheckBackendName(backend);
   return nullptr;
 }
 
-std::unique_ptr<Masquerader> MakeTeardownMasquerader(Tools tools, Runner runner, nl::nft::LazyNftSocket& nft) {
-  return std::make_unique<TeardownAllMasquerader>(std::move(tools), std::move(runner), nft);
+std::unique_ptr<Masquerader> MakeTeardownMasquerader(const Tools& tools, const Runner& runner,
+                                                     nl::nft::LazyNftSocket& nft) {
+  return std::make_unique<TeardownAllMasquerader>(tools, runner, nft);
 }
 
 void CheckBackendName(const std::string& backend) {

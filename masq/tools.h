@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The helper programs the exec-based backends run, and the seam that runs them: the backends
 // take a Runner so that unit tests can answer for iptables and nft.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "netlink/addr.h"
 
 #include <linux/if_addr.h>
@@ -103,9 +104,8 @@ void WaitAddressesSettled(RouteSocket& sock, int ifindex, std::chrono::milliseco
       auto link = GetLinkByIndex(sock, ifindex);
       if (link && !link->oper_up) return;
       std::string name = link ? link->name : std::to_string(ifindex);
-      throw InternalError("link " + name + " still has tentative addresses after " +
-                              std::to_string(timeout.count()) + "ms",
-                          ETIMEDOUT);
+      throw InternalError(
+          "link " + name + " still has tentative addresses after " + std::to_string(timeout.count()) + "ms", ETIMEDOUT);
     }
     std::this_thread::sleep_for(kPollInterval);
   }

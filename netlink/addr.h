@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Addresses: add, delete, list, and wait for IPv6 DAD to settle.
 #pragma once
 
@@ -11,10 +12,10 @@
 namespace cnb::nl {
 
 struct AddrInfo {
-  IpNet local;        // address with prefix
+  IpNet local;  // address with prefix
   int ifindex = 0;
-  int scope = 0;      // RT_SCOPE_*
-  unsigned flags = 0; // IFA_F_*
+  int scope = 0;       // RT_SCOPE_*
+  unsigned flags = 0;  // IFA_F_*
   bool tentative() const;
   bool dadfailed() const;
 };

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "netlink/internal.h"
 
 #include "common/strings.h"
@@ -24,9 +25,7 @@ int RememberKernelErrno(sockaddr_nl*, nlmsgerr* err, void*) {
 
 }  // namespace
 
-void InstallErrorHook(nl_sock* sock) {
-  nl_socket_modify_err_cb(sock, NL_CB_CUSTOM, RememberKernelErrno, nullptr);
-}
+void InstallErrorHook(nl_sock* sock) { nl_socket_modify_err_cb(sock, NL_CB_CUSTOM, RememberKernelErrno, nullptr); }
 
 int NleToErrno(int nle) {
   switch (nle < 0 ? -nle : nle) {

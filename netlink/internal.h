@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Shared plumbing for netlink/*.cc only: libnl object ownership, the one NLE_* -> errno
 // translator, and raw message sending.
 #pragma once
@@ -59,8 +60,7 @@ IpAddr FromNlAddr(const nl_addr* addr, int family);
 // Sends a complete request (as built by the Build* functions) and waits for the kernel's ack.
 void SendRequest(RouteSocket& sock, const std::vector<uint8_t>& request, std::string_view what);
 // SendRequest that returns `tolerated` instead of throwing when the kernel answers with it.
-int SendRequestTolerating(RouteSocket& sock, const std::vector<uint8_t>& request, std::string_view what,
-                          int tolerated);
+int SendRequestTolerating(RouteSocket& sock, const std::vector<uint8_t>& request, std::string_view what, int tolerated);
 // For message builders: throws EMSGSIZE when an nla_put/nlmsg_append failed (rc < 0).
 void Put(int rc);
 // nla_nest_start with NLA_F_NESTED set; throws EMSGSIZE when the message is full.

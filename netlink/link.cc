@@ -1,14 +1,15 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "netlink/link.h"
 
+#include <fcntl.h>
+#include <linux/if.h>
 #include <linux/if_bridge.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
-#include <linux/if.h>
 #include <netlink/attr.h>
 #include <netlink/route/link/bridge.h>
 #include <netlink/route/link/inet.h>
 #include <netlink/route/link/veth.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -143,8 +144,8 @@ LinkInfo EnsureBridge(RouteSocket& sock, const BridgeSpec& spec, bool* created) 
     throw InternalError("invalid bridge name " + Quoted(spec.name), EINVAL);
   }
   // EEXIST: someone (us, earlier) made it; its kind is checked below.
-  int err = internal::SendRequestTolerating(sock, BuildBridgeCreateMessage(spec),
-                                            "could not add " + Quoted(spec.name), EEXIST);
+  int err = internal::SendRequestTolerating(sock, BuildBridgeCreateMessage(spec), "could not add " + Quoted(spec.name),
+                                            EEXIST);
   if (created) *created = err == 0;
   auto link = GetLink(sock, spec.name);
   if (!link) throw InternalError("failed to find bridge " + Quoted(spec.name) + " after creating it", ENODEV);
@@ -235,8 +236,7 @@ void SetLinkUp(RouteSocket& sock, int ifindex, bool up) {
 }
 
 void SetMaster(RouteSocket& sock, int ifindex, int master_ifindex) {
-  ChangeLink(sock, ifindex,
-             "failed to connect " + IndexName(ifindex) + " to bridge " + IndexName(master_ifindex),
+  ChangeLink(sock, ifindex, "failed to connect " + IndexName(ifindex) + " to bridge " + IndexName(master_ifindex),
              [master_ifindex](rtnl_link* c) { rtnl_link_set_master(c, master_ifindex); });
 }
 

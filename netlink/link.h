@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Links: lookup, bridge, veth, flags, ports. All operations throw cnb::Error on failure with the
 // errno of the kernel's answer kept (IsNotFound / IsExists).
 #pragma once
@@ -15,14 +16,14 @@ namespace cnb::nl {
 struct LinkInfo {
   int ifindex = 0;
   std::string name;
-  std::string kind;      // "bridge", "veth", "" for none
-  std::string mac;       // "aa:bb:cc:dd:ee:ff" lower case
+  std::string kind;  // "bridge", "veth", "" for none
+  std::string mac;   // "aa:bb:cc:dd:ee:ff" lower case
   int mtu = 0;
-  unsigned flags = 0;    // IFF_* flags
-  int master = 0;        // ifindex of the master (bridge), 0 if none
-  int peer_ifindex = 0;  // IFLA_LINK: for a veth, the peer's ifindex in the peer's namespace
-  bool oper_up = false;  // IF_OPER_UP
-  std::string operstate; // "up", "down", "lowerlayerdown", ...
+  unsigned flags = 0;     // IFF_* flags
+  int master = 0;         // ifindex of the master (bridge), 0 if none
+  int peer_ifindex = 0;   // IFLA_LINK: for a veth, the peer's ifindex in the peer's namespace
+  bool oper_up = false;   // IF_OPER_UP
+  std::string operstate;  // "up", "down", "lowerlayerdown", ...
   bool up() const;
   bool promisc() const;
 };

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Ethernet MAC addresses: parsing, printing, and random locally administered ones.
 #pragma once
 

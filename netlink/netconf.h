@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Per-namespace IP settings the kernel reports over netlink (RTM_GETNETCONF), read without a
 // /proc/sys path walk (see netlink/sysctl.h for what a walk costs).
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "netlink/netns.h"
 
 #include <fcntl.h>
@@ -51,7 +52,8 @@ Netns Netns::Current() {
 }
 
 bool Netns::SameAs(const Netns& other) const {
-  struct stat a {}, b {};
+  struct stat a {
+  }, b{};
   if (::fstat(fd(), &a) != 0 || ::fstat(other.fd(), &b) != 0) return false;
   return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
@@ -66,8 +68,7 @@ NetnsGuard::NetnsGuard(const Netns& target) : saved_(Netns::Current()) {
 NetnsGuard::~NetnsGuard() {
   if (::setns(saved_.fd(), CLONE_NEWNET) != 0) {
     // Going on in the wrong namespace would configure the wrong host; stop hard instead.
-    std::fprintf(stderr, "fatal: failed to return to netns %s: %s\n", saved_.path().c_str(),
-                 std::strerror(errno));
+    std::fprintf(stderr, "fatal: failed to return to netns %s: %s\n", saved_.path().c_str(), std::strerror(errno));
     std::abort();
   }
 }

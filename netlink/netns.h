@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Network namespace handles and the per-thread namespace switch.
 #pragma once
 

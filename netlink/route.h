@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Routes: add, delete, list.
 #pragma once
 
@@ -10,12 +11,12 @@
 namespace cnb::nl {
 
 struct RouteSpec {
-  IpNet dst;                   // prefix 0 = default route
+  IpNet dst;  // prefix 0 = default route
   std::optional<IpAddr> gw;
   int ifindex = 0;
-  std::optional<int> priority; // metric
+  std::optional<int> priority;  // metric
   std::optional<int> table;
-  std::optional<int> scope;    // RT_SCOPE_*; default: universe with gw, link without
+  std::optional<int> scope;  // RT_SCOPE_*; default: universe with gw, link without
 };
 // RTM_NEWROUTE with NLM_F_CREATE|NLM_F_EXCL. EEXIST throws with IsExists().
 void AddRoute(RouteSocket& sock, const RouteSpec& route);

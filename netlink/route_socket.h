@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A NETLINK_ROUTE socket. It stays bound to the namespace it was opened in, so we open one per
 // namespace and never switch namespaces around individual operations.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // /proc/sys access. /proc/sys/net resolves against the calling thread's network namespace, so
 // write a pod's sysctls while inside the pod (NetnsGuard), the node's while in the node.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "netlink/vlan.h"
 
 #include <linux/if_bridge.h>
@@ -60,9 +61,9 @@ std::vector<uint8_t> BuildPortVlanMessage(int port_ifindex, const PortVlan& vlan
 }
 
 void SetVlanFiltering(RouteSocket& sock, int bridge_ifindex, bool on) {
-  internal::SendRequest(sock, BuildVlanFilteringMessage(bridge_ifindex, on),
-                        std::string("failed to turn vlan_filtering ") + (on ? "on" : "off") + " on " +
-                            Index(bridge_ifindex));
+  internal::SendRequest(
+      sock, BuildVlanFilteringMessage(bridge_ifindex, on),
+      std::string("failed to turn vlan_filtering ") + (on ? "on" : "off") + " on " + Index(bridge_ifindex));
 }
 
 void AddPortVlan(RouteSocket& sock, int port_ifindex, const PortVlan& vlan) {

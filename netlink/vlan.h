@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Bridge VLAN filtering through raw rtnetlink messages (libnl 3.7 has no API for it). The message
 // builders are separate so they can be tested without kernel support.
 #pragma once

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A Kubernetes-style cluster network, simulated on one machine: four node netns on an
 # "underlay" bridge in a fabric netns, each node with its own pod CIDR (10.244.N.0/24) and
 # host-gw routes to the other nodes' CIDRs (as kubenet's cloud routes or flannel's host-gw
@@ -49,7 +50,7 @@ mode=demo
 case ${1:-} in
   --check) mode=check ;;
   '') ;;
-  -h | --help) sed -n '2,42p' "$0"; exit 0 ;;
+  -h | --help) sed -n '3,43p' "$0"; exit 0 ;;
   *) echo "cluster-demo: unknown option $1 (--check)" >&2; exit 2 ;;
 esac
 

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # A two-minute tour: a throwaway "node" namespace (standing in for the host) and two "pod"
 # namespaces; the bridge plugin ADDs both pods, they ping each other and the gateway, CHECK
 # passes, DEL removes everything. Nothing outside these namespaces and a temp dir is touched,

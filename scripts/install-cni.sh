@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # The installer of the cni-bridge image (Dockerfile), run by the DaemonSet's init container
 # (deploy/daemonset.yaml) with the node's /opt/cni/bin and /etc/cni/net.d mounted under /host.
 # POSIX sh: runs under the image's static busybox, and under dash/bash on a node.
@@ -318,6 +319,6 @@ case ${1:-install} in
       wait $! || true
     done
     ;;
-  -h | --help) sed -n '2,40p' "$0" ;;
+  -h | --help) sed -n '3,41p' "$0" ;;
   *) bad "unknown command '$1' (install, rollback, sleep)" ;;
 esac

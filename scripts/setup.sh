@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs everything a bare Debian 12 (bookworm) needs to build and test cni-bridge, then
 # builds. Idempotent: apt is skipped when every package is already installed, and cmake only
 # rebuilds what changed.
@@ -15,7 +16,7 @@ for arg in "$@"; do
   case "$arg" in
     --asan) want_asan=1 ;;
     --deps) want_build=0 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) sed -n '3,10p' "$0"; exit 0 ;;
     *) echo "setup.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done
@@ -25,6 +26,8 @@ packages=(
   libnl-3-dev libnl-route-3-dev nlohmann-json3-dev libgtest-dev
   iproute2 iptables nftables iputils-ping procps
   python3                      # conformance/run.py (standard library only)
+  clang-format clang-tidy shellcheck   # scripts/lint.sh
+  strace                       # the fault-injection tests
   containernetworking-plugins  # the reference plugins, for side-by-side runs
 )
 

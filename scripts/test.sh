@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The whole test suite, as CI runs it: set up + build, then every test (unit, kernel,
 # integration) against the static Release build and again against an ASan/UBSan build.
 # Needs root (the kernel and integration tests create their own network namespaces; they fail,
@@ -18,6 +19,20 @@ fi
 total_passed=0
 total_failed=0
 status=0
+
+# One check (a command) counted as one test.
+run_check() {  # <name> <command...>
+  local name=$1
+  shift
+  echo "== $name"
+  if "$@"; then
+    total_passed=$((total_passed + 1))
+  else
+    echo "test: $name FAILED"
+    total_failed=$((total_failed + 1))
+    status=1
+  fi
+}
 
 run_suite() {  # <build dir>
   local dir=$1 log
@@ -42,27 +57,21 @@ run_suite() {  # <build dir>
   if ((rc != 0 || failed != 0 || total == 0)); then status=1; fi
 }
 
+# Static checks first: formatting, clang-tidy, shellcheck, function length (scripts/lint.sh).
+run_check lint scripts/lint.sh
+
 run_suite build
 # Sanitizer reports in the plugins under test fail the tests too (the runner checks stderr).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 run_suite build-asan
 
-# Black-box checks against the shipped build: side by side with the reference plugins, then the
-# real clients (cnitool, containerd's go-cni, podman). Each counts as one test here.
-run_check() {  # <name> <command...>
-  local name=$1
-  shift
-  echo "== $name"
-  if "$@"; then
-    total_passed=$((total_passed + 1))
-  else
-    echo "test: $name FAILED"
-    total_failed=$((total_failed + 1))
-    status=1
-  fi
-}
-run_check conformance conformance/run.sh
+# Black-box checks against the shipped build: the conformance runner's own unit tests, side by
+# side with the reference plugins (--strict: an allow-list entry nothing needs fails too), then
+# the real clients (cnitool, go-cni, podman, containerd's CRI, the installer image, a cluster).
+# Each counts as one test here.
+run_check conformance-runner /usr/bin/python3 -m unittest discover -q -s conformance/tests
+run_check conformance conformance/run.sh --strict
 run_check clients conformance/clients/run-all.sh
 
 echo "${total_passed} passed, ${total_failed} failed"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The multi-node simulation as a check: scripts/cluster-demo.sh --check (four nodes on an
 # underlay with host-gw routes, 25 pods each through $CNB_PLUGIN_DIR's bridge + host-local,
 # cross-node pings with source addresses preserved, masquerade to an outside host, nothing

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # cnitool (the CNI project's own reference client, built from Debian's source package by
 # setup-clients.sh) drives add / check / del through conflists as users write them, against
 # our bridge + host-local (portmap/firewall/tuning/loopback from the reference package).
@@ -22,8 +23,8 @@ scenario_vars() {
     containerd) file=10-containerd-net.conflist net=containerd-net bridge=cni0 gw4=10.88.0.1
                 gw6=2001:4860:4860::1 can_check=1 check_cap=
                 cap='{"portMappings":[{"hostPort":18080,"containerPort":80,"protocol":"tcp"}]}' ;;
-    crio)       file=11-crio-ipv4-bridge.conflist net=crio bridge=cni0 gw4=10.85.0.1 gw6=- can_check=1 cap= check_cap= ;;
-    flannel)    file=10-flannel-delegate.conf net=cbr0 bridge=cni0 gw4=10.244.1.1 gw6=- can_check=0 cap= check_cap= ;;
+    crio)       file=11-crio-ipv4-bridge.conflist net=crio bridge=cni0 gw4=10.85.0.1 gw6=- can_check=1 cap='' check_cap='' ;;
+    flannel)    file=10-flannel-delegate.conf net=cbr0 bridge=cni0 gw4=10.244.1.1 gw6=- can_check=0 cap='' check_cap='' ;;
     kubenet)    file=10-kubenet.conflist net=kubenet bridge=cbr0 gw4=10.244.0.1 gw6=- can_check=0 check_cap=
                 cap='{"portMappings":[{"hostPort":18081,"containerPort":8080,"protocol":"tcp"}]}' ;;
     podman)     file=88-podman-generated.conflist net=cnbk-podman bridge=cni-podman1 gw4=10.89.0.1 gw6=-
@@ -83,8 +84,7 @@ print(v4[0] if v4 else "-", v6[0] if v6 else "-")' "$out") || die "unparsable re
   ip netns exec pod-a ping -c1 -W3 "$ip4" >/dev/null || die "pod-a cannot reach pod-b ($ip4)"
   if [[ $gw6 != - ]]; then
     # DAD must finish on both ends before the v6 gateway answers.
-    local i
-    for i in $(seq 30); do
+    for _ in $(seq 30); do
       ip netns exec pod-a ping -6 -c1 -W1 "$gw6" >/dev/null 2>&1 && break
       sleep 0.2
     done

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The kubelet's call path: containerd's CRI plugin (Debian's containerd 1.6) turns
 # RunPodSandbox / StopPodSandbox / RemovePodSandbox from our CRI v1 client (cri-client/) into
 # the CNI calls, with its own netns handling, CNI_ARGS, capabilities, result cache and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # containerd's call path: gocni-driver (go-cni, as containerd's CRI plugin uses it) sets up two
 # pod sandboxes on containerd's default 10-containerd-net.conflist (loopback + bridge/portmap,
 # dual stack), with the K8S_POD_* labels and IgnoreUnknown=1 in CNI_ARGS, then Check and

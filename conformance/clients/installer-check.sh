@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The installer image and the DaemonSet, tested without a cluster:
 #  1. deploy/build-image.sh lays out the build context from build/bin (the binaries
 #     scripts/setup.sh built, unchanged) and podman builds the FROM scratch Dockerfile offline;

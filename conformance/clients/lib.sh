@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: Apache-2.0
+# shellcheck shell=bash
 # Shared helpers for the real-client checks; sourced, not run.
 #
 # Every check runs inside a throwaway "node" network namespace (standing in for a Kubernetes
@@ -72,6 +74,7 @@ cleanup_node_netns() {
 in_sandbox() {
   local node=$1
   shift
+  # shellcheck disable=SC2016  # expanded by the inner shell
   nsenter --net="/run/netns/$node" -- unshare --mount --propagation private -- \
     bash -c '
       set -e

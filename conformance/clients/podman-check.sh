@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # podman end to end (Debian podman 4.3, CNI backend): `podman network create` writes a conflist
 # (used unchanged) whose bridge/host-local resolve to ours through cni_plugin_dirs; a container
 # run from a local busybox-static rootfs shows its address and route and pings its gateway; a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Runs every real-client check against our bridge + host-local (and the installer image and the
 # multi-node simulation) and prints PASS/FAIL per check, then the figures the CRI and cluster
 # checks measured; exits non-zero if any failed. Each check cleans up after itself (EXIT traps).

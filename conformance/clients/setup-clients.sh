@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Installs the real CNI clients the checks in this folder drive, from Debian's packages only,
 # and builds what Debian ships as source: cnitool (source package golang-github-appc-cni;
 # the -dev binary package leaves it out), our go-cni driver, and our CRI v1 client against the

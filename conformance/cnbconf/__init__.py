@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """cnbconf: the side-by-side conformance runner behind conformance/run.py.
 
 One job per module:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The allow-list (allowlist.json): which differences between ours and the reference are
 intentional, and why. An entry matches a differing field by scenario/step/path globs, optional
 expected values on each side, optional 'reference_extra'/'ours_extra' globs for list fields and

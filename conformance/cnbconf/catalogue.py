@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The scenario catalogue: loading scenarios/*.json, the ${...} placeholders, the deep merge of
 config overrides, and what one step invokes (plugin, environment, stdin)."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Namespace bookkeeping: every netns the runner creates is registered here and deleted on exit,
 whatever happens (exception, Ctrl-C, SIGTERM). Names are cnbc-<pid>-<n>-<role>."""
 

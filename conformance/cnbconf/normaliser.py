@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Normalisation: make the records of two runs comparable, then compare them.
 
 Names that differ between runs for no behavioural reason become labels: MACs are named after the

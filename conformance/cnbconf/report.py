@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The report: a verdict per step, the counts, the table, the headline and, under it, the steps
 per allow-list entry and the steps that differ in more than the pervasive entries."""
 

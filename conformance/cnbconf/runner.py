@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """One scenario on one side (ours or the reference): fresh namespaces and temp dir, the setup
 actions, every step (one invocation, or N in parallel for a fanout) and its normalised record."""
 

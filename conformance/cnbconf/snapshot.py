@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Raw snapshots: the kernel state of one netns (links, addresses, routes, sysctls and, in the
 node, netns ids and the nat tables) and the IPAM files with their modes. Nothing is normalised
 here; see normaliser.py."""

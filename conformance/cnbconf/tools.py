@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Where the runner finds the system tools, and how long a step may take."""
 
 import shutil

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared by the tests: puts conformance/ on sys.path so `import cnbconf` works however
 unittest was started (`python3 -m unittest discover -s conformance/tests`)."""
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "netlink/nft/batch.h"
 
 #include <arpa/inet.h>
@@ -94,7 +95,6 @@ const char* ExprName(Expr::Kind kind) {
   }
   return "";
 }
-
 
 void ParseExpr(const nlattr* elem, RuleInfo* rule) {
   std::string name;
@@ -197,8 +197,8 @@ void Batch::AddTable(const std::string& table) {
   Push(internal::ToBytes(msg.get()), "add table " + table);
 }
 
-void Batch::AddBaseChain(const std::string& table, const std::string& chain, const std::string& type,
-                         uint32_t hooknum, int32_t priority) {
+void Batch::AddBaseChain(const std::string& table, const std::string& chain, const std::string& type, uint32_t hooknum,
+                         int32_t priority) {
   MsgPtr msg = NewMessage(NftType(NFT_MSG_NEWCHAIN), NLM_F_CREATE | NLM_F_ACK, family_);
   PutString(msg.get(), NFTA_CHAIN_TABLE, table);
   PutString(msg.get(), NFTA_CHAIN_NAME, chain);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // nf_tables messages: the expressions of a rule, a batch (one atomic transaction) and the
 // decoding of a rule the kernel lists. Pure encoding and decoding, unit-tested at the byte level;
 // the socket that sends them is netlink/nft/socket.h. Knows nothing of iptables conventions:
@@ -16,15 +17,15 @@ namespace cnb::nl::nft {
 struct Expr {
   enum class Kind { kPayload, kBitwise, kCmp, kCounter, kImmediate, kMatch, kTarget };
   Kind kind = Kind::kCounter;
-  uint32_t offset = 0;          // payload: byte offset into the network header
-  uint32_t len = 0;             // payload: bytes loaded
-  std::vector<uint8_t> data;    // cmp: value compared with; bitwise: mask
-  bool negate = false;          // cmp: != instead of ==
-  int32_t verdict = 0;          // immediate: NF_ACCEPT, NFT_JUMP, ...
-  std::string chain;            // immediate: jump target
-  std::string name;             // match/target: xtables extension name
-  uint32_t rev = 0;             // match/target: extension revision
-  std::vector<uint8_t> info;    // match/target: the extension's info struct
+  uint32_t offset = 0;        // payload: byte offset into the network header
+  uint32_t len = 0;           // payload: bytes loaded
+  std::vector<uint8_t> data;  // cmp: value compared with; bitwise: mask
+  bool negate = false;        // cmp: != instead of ==
+  int32_t verdict = 0;        // immediate: NF_ACCEPT, NFT_JUMP, ...
+  std::string chain;          // immediate: jump target
+  std::string name;           // match/target: xtables extension name
+  uint32_t rev = 0;           // match/target: extension revision
+  std::vector<uint8_t> info;  // match/target: the extension's info struct
 
   static Expr NetworkPayload(uint32_t offset, uint32_t len);
   static Expr Bitwise(std::vector<uint8_t> mask);  // reg 1 = (reg 1 & mask) ^ 0
@@ -44,12 +45,11 @@ class Batch {
 
   void AddTable(const std::string& table);  // creates it unless it exists
   // Creates a base chain unless it exists; an existing one keeps its policy.
-  void AddBaseChain(const std::string& table, const std::string& chain, const std::string& type,
-                    uint32_t hooknum, int32_t priority);
+  void AddBaseChain(const std::string& table, const std::string& chain, const std::string& type, uint32_t hooknum,
+                    int32_t priority);
   void AddChain(const std::string& table, const std::string& chain);  // fails if it exists
   // `xt_compat` adds the empty NFTA_RULE_COMPAT that iptables-nft puts on every rule.
-  void AppendRule(const std::string& table, const std::string& chain, const std::vector<Expr>& exprs,
-                  bool xt_compat);
+  void AppendRule(const std::string& table, const std::string& chain, const std::vector<Expr>& exprs, bool xt_compat);
   void DeleteRule(const std::string& table, const std::string& chain, uint64_t handle);
   void FlushChain(const std::string& table, const std::string& chain);
   void DeleteChain(const std::string& table, const std::string& chain);

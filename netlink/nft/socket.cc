@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "netlink/nft/socket.h"
 
 // glibc's <netinet/in.h> (via libnl) before the kernel's <linux/in.h>, or the two clash.
@@ -32,7 +33,7 @@ using wire::Where;
 
 // A lost answer must not hang a pod start; the kernel answers in microseconds.
 constexpr int kAnswerTimeoutMs = 10000;
-constexpr size_t kReceiveBuffer = 64 * 1024;
+constexpr size_t kReceiveBuffer = size_t{64} * 1024;
 
 }  // namespace
 

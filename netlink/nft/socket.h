@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The NETLINK_NETFILTER socket that sends nf_tables batches and queries, and the command's one
 // such socket (LazyNftSocket).
 #pragma once

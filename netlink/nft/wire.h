@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Wire helpers shared by the nf_tables encoder (batch.cc) and the socket (socket.cc); for
 // netlink/nft/ only.
 #pragma once

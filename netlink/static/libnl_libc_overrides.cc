@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Linked into the static executables only. libnl references parts of glibc that we never reach
 // through it, and in a static link each reference pulls its whole subsystem into the binary,
 // where, thanks to page-cache fault-around, it becomes resident memory on every call:
@@ -47,9 +48,13 @@ void freeaddrinfo(struct addrinfo*) noexcept {}
 
 int getnameinfo(const struct sockaddr*, socklen_t, char*, socklen_t, char*, socklen_t, int) { return EAI_FAIL; }
 
-struct protoent* getprotobyname(const char*) { return nullptr; }
+struct protoent* getprotobyname(const char*) {
+  return nullptr;
+}
 
-struct protoent* getprotobynumber(int) { return nullptr; }
+struct protoent* getprotobynumber(int) {
+  return nullptr;
+}
 
 [[noreturn]] void __assert_fail(const char* assertion, const char* file, unsigned int line,
                                 const char* function) noexcept {

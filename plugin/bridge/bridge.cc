@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "plugin/bridge/bridge.h"
 
 #include <memory>
@@ -93,7 +94,8 @@ void AddLayer3(Command& cmd, const HostSide& host, const PodSide& pod, const nl:
     const masq::MasqTarget target = MasqTargetOf(conf, cmd.inv());
     const std::vector<IpNet> nets = AddressesOf(*result);
     masq::MakeMasquerader(conf.ip_masq_backend, nft)->Setup(target, nets);
-    rollback.Add("remove masquerade", [&nft, target, nets] { masq::MakeTeardownMasquerader(nft)->Teardown(target, nets); });
+    rollback.Add("remove masquerade",
+                 [&nft, target, nets] { masq::MakeTeardownMasquerader(nft)->Teardown(target, nets); });
   });
 }
 
@@ -240,7 +242,11 @@ void CmdGc(const cni::Invocation& inv) {
 }
 
 cni::PluginFuncs BridgeFuncs() {
-  return {.add = CmdAdd, .del = CmdDel, .check = CmdCheck, .status = CmdStatus, .gc = CmdGc,
+  return {.add = CmdAdd,
+          .del = CmdDel,
+          .check = CmdCheck,
+          .status = CmdStatus,
+          .gc = CmdGc,
           .about = "CNI bridge plugin " + cni::BuildVersion()};
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The bridge plugin's commands: ADD, DEL, CHECK, STATUS, GC.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "plugin/bridge/build_ident.h"
 
 #include <elf.h>
@@ -29,8 +30,7 @@ std::optional<std::string> ReadBuildIdent(const std::string& path) {
     return std::nullopt;
   }
   std::vector<Elf64_Shdr> sections(eh.e_shnum);
-  if (!PReadAll(fd.get(), sections.data(), sections.size() * sizeof(Elf64_Shdr),
-                static_cast<off_t>(eh.e_shoff))) {
+  if (!PReadAll(fd.get(), sections.data(), sections.size() * sizeof(Elf64_Shdr), static_cast<off_t>(eh.e_shoff))) {
     return std::nullopt;
   }
   const Elf64_Shdr& strtab = sections[eh.e_shstrndx];

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Whether a host-local on CNI_PATH is ours from this very build, which lets the bridge run its
 // commands in-process instead of exec'ing it.
 #pragma once

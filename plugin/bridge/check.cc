@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "plugin/bridge/check.h"
 
 #include <sys/socket.h>
@@ -54,8 +55,8 @@ nl::LinkInfo CheckContainerInterface(const Reported& rep, const cni::Invocation&
   if (!cont) throw InternalError("Interface name " + inv.ifname + " not found");
   if (cont->kind != "veth") throw InternalError("Error: Container interface " + inv.ifname + " not of type veth");
   if (!rep.container->mac.empty() && rep.container->mac != cont->mac) {
-    throw InternalError("Interface " + inv.ifname + " Mac " + rep.container->mac + " doesn't match container Mac: " +
-                        cont->mac);
+    throw InternalError("Interface " + inv.ifname + " Mac " + rep.container->mac +
+                        " doesn't match container Mac: " + cont->mac);
   }
   return *cont;
 }
@@ -68,7 +69,8 @@ void CheckHostVeth(const Reported& rep, const NetConf& conf, nl::RouteSocket& ho
     auto link = nl::GetLink(host, i.name);
     if (!link) throw InternalError("Interface name " + i.name + " not found");
     if (link->kind != "veth" || link->peer_ifindex != cont.ifindex || cont.peer_ifindex != link->ifindex) continue;
-    if (link->master != br.ifindex) throw InternalError("Interface " + i.name + " not attached to bridge " + conf.bridge);
+    if (link->master != br.ifindex)
+      throw InternalError("Interface " + i.name + " not attached to bridge " + conf.bridge);
     if (!i.mac.empty() && i.mac != link->mac) {
       throw InternalError("Interface " + i.name + " Mac doesn't match: " + i.mac + " not found");
     }
@@ -100,8 +102,8 @@ void CheckRoutes(const Reported& rep, nl::RouteSocket& pod) {
     bool found = false;
     for (const auto& k : *routes) found |= k.dst == r.dst.Network() && (!r.gw || (k.gw && *k.gw == *r.gw));
     if (!found) {
-      throw InternalError("Expected Route {Dst:" + r.dst.ToString() + " GW:" +
-                          (r.gw ? r.gw->ToString() : std::string("<nil>")) + "} not found in routing table");
+      throw InternalError("Expected Route {Dst:" + r.dst.ToString() +
+                          " GW:" + (r.gw ? r.gw->ToString() : std::string("<nil>")) + "} not found in routing table");
     }
   }
 }

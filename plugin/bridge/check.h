@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CHECK: the attachment is still what ADD reported (prevResult), as the reference checks it:
 // the bridge, the container interface, the host veth that is its peer, the addresses and routes.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // What every bridge command starts with: its config parsed once, logging that names the call,
 // and named steps whose errors say which step failed and whose times go to the debug log.
 #pragma once

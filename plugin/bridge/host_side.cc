@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "plugin/bridge/host_side.h"
 
 #include <sys/socket.h>
@@ -125,8 +126,8 @@ nl::LinkInfo CreateVethPair(const HostSide& host, nl::RouteSocket& pod, const nl
       }
       if (!e.IsExists()) throw e.Wrap("failed to make veth pair");
       if (nl::GetLink(pod, inv.ifname)) {
-        throw InternalError("container veth name (" + Quote(inv.ifname) + ") peer provided (" +
-                            Quote(spec.host_name) + ") already exists");
+        throw InternalError("container veth name (" + Quote(inv.ifname) + ") peer provided (" + Quote(spec.host_name) +
+                            ") already exists");
       }
       continue;  // host-side name taken: draw another
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The node's side of an attachment: the bridge, the host end of the veth and its bridge port,
 // the gateway addresses and IP forwarding.
 #pragma once

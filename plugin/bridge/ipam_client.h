@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Calls the IPAM plugin named by `ipam.type`: in-process when it is the host-local of this same
 // build (saves a fork/exec per call), otherwise by exec'ing it from CNI_PATH exactly as the spec
 // says (same stdin, same environment with CNI_COMMAND overridden), passing its errors through.

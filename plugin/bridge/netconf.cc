@@ -1,7 +1,7 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "plugin/bridge/netconf.h"
 
 #include <type_traits>
-
 
 #include "cni/args.h"
 #include "cni/json_member.h"
@@ -14,9 +14,7 @@ namespace {
 
 using nlohmann::json;
 
-[[noreturn]] void LoadError(const std::string& what) {
-  throw InternalError("failed to load netconf: " + what);
-}
+[[noreturn]] void LoadError(const std::string& what) { throw InternalError("failed to load netconf: " + what); }
 
 // A key of type T (bool, int or string): absent or null leaves `out` alone, as Go leaves a field
 // it does not find; another JSON type is the reference's decode error.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The bridge plugin's network configuration: the reference's keys and defaults, validated once
 // before anything is created.
 #pragma once
@@ -27,7 +28,7 @@ struct NetConf {
   bool is_default_gateway = false;  // implies is_gateway
   bool force_address = false;
   bool ip_masq = false;
-  std::string ip_masq_backend;      // "", "iptables", "nftables"
+  std::string ip_masq_backend;  // "", "iptables", "nftables"
   int mtu = 0;
   bool hairpin_mode = false;
   bool promisc_mode = false;
@@ -42,11 +43,11 @@ struct NetConf {
   // behaviour) instead of turning it off there.
   bool keep_container_ipv6 = false;
 
-  std::string ipam_type;            // "" = L2 mode
+  std::string ipam_type;  // "" = L2 mode
   nlohmann::json ipam;
 
-  cni::Dns dns;                     // from the config; replaces IPAM's when set
-  std::string container_mac;        // runtimeConfig.mac > args.cni.mac > CNI_ARGS MAC=
+  cni::Dns dns;               // from the config; replaces IPAM's when set
+  std::string container_mac;  // runtimeConfig.mac > args.cni.mac > CNI_ARGS MAC=
   std::optional<cni::Result> prev_result;
 
   std::string log_level;

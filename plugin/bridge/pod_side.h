@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The pod's side of an attachment: what the container interface gets once IPAM has answered.
 #pragma once
 

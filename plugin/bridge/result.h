@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The ADD result the bridge reports: interfaces, and the IPAM result with the gateways filled in.
 #pragma once
 

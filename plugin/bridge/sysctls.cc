@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "plugin/bridge/sysctls.h"
 
 #include "common/error.h"

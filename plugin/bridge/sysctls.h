@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Best-effort sysctls below a directory held open (netlink/sysctl.h says why). The knobs the
 // bridge sets are absent when IPv6 is disabled on the node, and the reference ignores failing
 // ones too, so failures are logged at debug and otherwise ignored.

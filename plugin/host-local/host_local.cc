@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "plugin/host-local/host_local.h"
 
 #include <optional>
@@ -157,7 +158,11 @@ std::vector<IpAddr> ReservedIps(const cni::Invocation& inv) {
 }
 
 cni::PluginFuncs Funcs() {
-  return {.add = Add, .del = Del, .check = Check, .status = Status, .gc = Gc,
+  return {.add = Add,
+          .del = Del,
+          .check = Check,
+          .status = Status,
+          .gc = Gc,
           .about = "CNI host-local plugin " + cni::BuildVersion()};
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The host-local IPAM plugin's commands, over the ipam/ library: usable in-process by the bridge
 // or as the standalone `host-local` executable. Semantics and on-disk format follow the Go
 // host-local.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The standalone host-local IPAM plugin: a thin shell over the protocol layer.
 #include <cstdio>
 #include <string_view>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shellcheck shell=bash
 # Sourced by the entry scripts: they need root (network namespaces, apt). Run as root they go on;
 # otherwise they re-run themselves through sudo when it is installed (Debian does not install it

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A process runner for the masquerade backends' unit tests: records every exec (the point of
 // the design is how few there are) and answers from a queue of canned results.
 #pragma once

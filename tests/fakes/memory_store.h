@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An in-memory Store with the disk store's matching rules, for allocator tests.
 #pragma once
 
@@ -9,7 +10,10 @@ namespace cnb::ipam {
 
 class MemoryStore : public Store {
  public:
-  void Lock() override { ++lock_depth_; ++lock_count_; }
+  void Lock() override {
+    ++lock_depth_;
+    ++lock_count_;
+  }
   void Unlock() override { --lock_depth_; }
   bool Reserve(const Attachment& a, const IpAddr& ip, int range_index) override;
   std::optional<IpAddr> LastReservedIp(int range_index) override;

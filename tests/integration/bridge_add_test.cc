@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // ADD, black-box: the bridge executable run in a throwaway node namespace, checked through the
 // result JSON and through the kernel state read back with iproute2 / procfs / iptables.
 #include <algorithm>
@@ -84,13 +85,11 @@ TEST_P(AddPerVersion, ResultShapeAndKernelStateMatchTheVersion) {
   EXPECT_TRUE(StartsWith(address, "10.77.0.")) << address;
   EXPECT_TRUE(HasAddr(pod.name(), "eth0", address)) << address << " not on eth0 in the pod";
   EXPECT_EQ(DefaultGateway(pod.name(), 4), kGateway);
-  EXPECT_EQ(ReadFile(data_dir() + "/" + kNet + "/" + WithoutPrefix(address)),
-            pod.id + "\r\neth0");
+  EXPECT_EQ(ReadFile(data_dir() + "/" + kNet + "/" + WithoutPrefix(address)), pod.id + "\r\neth0");
 }
 
 INSTANTIATE_TEST_SUITE_P(AllVersions, AddPerVersion,
-                         ::testing::Values("0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0",
-                                           "1.1.0"),
+                         ::testing::Values("0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0"),
                          [](const auto& info) {
                            std::string n = "v" + info.param;
                            std::replace(n.begin(), n.end(), '.', '_');
@@ -140,8 +139,7 @@ TEST_F(BridgeTest, AddBuildsBridgeVethAddressRoutesAndForwarding) {
 
   EXPECT_EQ(Sysctl(node(), "net/ipv4/ip_forward"), "1");
   EXPECT_EQ(IpamIpFiles(data_dir(), kNet), std::vector<std::string>{WithoutPrefix(address)});
-  EXPECT_EQ(ReadFile(data_dir() + "/" + kNet + "/" + WithoutPrefix(address)),
-            pod.id + "\r\neth0");
+  EXPECT_EQ(ReadFile(data_dir() + "/" + kNet + "/" + WithoutPrefix(address)), pod.id + "\r\neth0");
 }
 
 TEST_F(BridgeTest, PodAndPortSysctls) {
@@ -307,15 +305,9 @@ TEST_F(BridgeTest, IpMasqInstallsPerContainerChainInNodeNat) {
   const std::string rules = NatRules(node());
 
   EXPECT_NE(rules.find("-N " + chain + "\n"), std::string::npos) << rules;
-  EXPECT_NE(rules.find("-A POSTROUTING -s " + ip + "/32 " + comment + " -j " + chain),
-            std::string::npos)
-      << rules;
-  EXPECT_NE(rules.find("-A " + chain + " -d " + kSubnet + " " + comment + " -j ACCEPT"),
-            std::string::npos)
-      << rules;
-  EXPECT_NE(rules.find("-A " + chain + " ! -d 224.0.0.0/4 " + comment + " -j MASQUERADE"),
-            std::string::npos)
-      << rules;
+  EXPECT_NE(rules.find("-A POSTROUTING -s " + ip + "/32 " + comment + " -j " + chain), std::string::npos) << rules;
+  EXPECT_NE(rules.find("-A " + chain + " -d " + kSubnet + " " + comment + " -j ACCEPT"), std::string::npos) << rules;
+  EXPECT_NE(rules.find("-A " + chain + " ! -d 224.0.0.0/4 " + comment + " -j MASQUERADE"), std::string::npos) << rules;
 }
 
 TEST_F(BridgeTest, NoMasqRulesWithoutIpMasq) {
@@ -404,8 +396,7 @@ TEST_F(BridgeTest, RequestedIpFromCniArgsArgsAndRuntimeConfig) {
     EXPECT_EQ(FirstAddress(r.json), "10.77.0.52/24");
     EXPECT_TRUE(HasAddr(pod.name(), "eth0", "10.77.0.52/24"));
   }
-  EXPECT_EQ(IpamIpFiles(data_dir(), kNet),
-            (std::vector<std::string>{"10.77.0.50", "10.77.0.51", "10.77.0.52"}));
+  EXPECT_EQ(IpamIpFiles(data_dir(), kNet), (std::vector<std::string>{"10.77.0.50", "10.77.0.51", "10.77.0.52"}));
 }
 
 // --- forceAddress ---------------------------------------------------------------------------

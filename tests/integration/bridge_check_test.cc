@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CHECK, black-box: passes on what ADD made, fails (error JSON, exit 1) once reality or the
 // prevResult disagree, and is refused for configs older than 0.4.0.
 #include <string>
@@ -21,8 +22,7 @@ class BridgeCheckTest : public BridgeTest {
   }
   static void ExpectCheckFailed(const PluginRun& r) {
     EXPECT_EQ(r.proc.exit_code, 1) << r.Describe();
-    EXPECT_TRUE(r.json.is_object() && r.json.contains("code") && r.json.contains("msg"))
-        << r.Describe();
+    EXPECT_TRUE(r.json.is_object() && r.json.contains("code") && r.json.contains("msg")) << r.Describe();
   }
 };
 

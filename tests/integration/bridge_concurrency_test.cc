@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Many ADDs and DELs at once (as a runtime starting a node's pods does): each plugin process
 // must serialise on the IPAM lock and race benignly on bridge creation.
 #include <atomic>
@@ -48,8 +49,7 @@ TEST_F(BridgeConcurrencyTest, SixteenPodsAddedAndDeletedByEightWorkers) {
     std::string address = FirstAddress(adds[i].json);
     addresses.insert(address);
     EXPECT_TRUE(HasAddr(pods[i]->name(), "eth0", address)) << "pod " << i << " " << address;
-    EXPECT_EQ(ReadFile(data_dir() + "/" + kNet + "/" + WithoutPrefix(address)),
-              pods[i]->id + "\r\neth0");
+    EXPECT_EQ(ReadFile(data_dir() + "/" + kNet + "/" + WithoutPrefix(address)), pods[i]->id + "\r\neth0");
   }
   EXPECT_EQ(addresses.size(), static_cast<size_t>(kPods)) << "duplicate IPs handed out";
   EXPECT_EQ(IpamIpFiles(data_dir(), kNet).size(), static_cast<size_t>(kPods));

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Traffic, black-box: pods reach their gateway and each other over the bridge (v4 and v6).
 // Pings only ever go between the test's own namespaces.
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // DEL, black-box: everything ADD made goes away, DEL is idempotent, and the IP and the masquerade
 // rules are released even when the netns is empty or already gone.
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Failures, black-box: the right CNI error code and message as JSON on stdout with exit status
 // 1, and a failed ADD leaves nothing behind (no veth, no pod interface, no reservation).
 #include <string>
@@ -62,8 +63,7 @@ TEST_F(BridgeErrorTest, BadContainerIdIsCode4) {
   Pod& pod = NewPod();
   for (const std::string id : {"bad/id", "-leading-dash", "sp ace"}) {
     SCOPED_TRACE(id);
-    ExpectCniError(Call({"ADD", id, pod.path(), "eth0", ""}, Conf()), 4,
-                   "invalid characters in containerID");
+    ExpectCniError(Call({"ADD", id, pod.path(), "eth0", ""}, Conf()), 4, "invalid characters in containerID");
   }
   EXPECT_FALSE(Link(pod.name(), "eth0").has_value());
 }
@@ -126,8 +126,7 @@ TEST_F(BridgeErrorTest, UnknownIpamTypeFailsAndLeavesNothingBehind) {
   auto before = NodeVeths();
   auto r = Add(pod, conf);
   EXPECT_EQ(r.proc.exit_code, 1) << r.Describe();
-  ASSERT_TRUE(r.json.is_object() && r.json.contains("code") && r.json.contains("msg"))
-      << r.Describe();
+  ASSERT_TRUE(r.json.is_object() && r.json.contains("code") && r.json.contains("msg")) << r.Describe();
   EXPECT_NE(r.msg().find("cnbt-no-such-ipam"), std::string::npos) << r.Describe();
   // INTENTIONAL DIFFERENCE from the reference, which leaves the veth pair of a failed ADD.
   ExpectNothingLeftFor(pod, before);

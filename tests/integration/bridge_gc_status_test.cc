@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // GC and STATUS (spec 1.1.0), black-box. The reference v1.1.1 predates both; HEAD accepts GC
 // without doing anything. Ours releases stale reservations and masquerade rules.
 #include <string>
@@ -20,8 +21,7 @@ class BridgeGcStatusTest : public BridgeTest {
   }
   // GC and STATUS carry no container: only CNI_COMMAND and CNI_PATH, as libcni sends them.
   PluginRun RunNoContainer(const std::string& command, const json& conf) {
-    return RunPlugin(node(), "bridge", {{"CNI_COMMAND", command}, {"CNI_PATH", PluginDir()}},
-                     conf.dump());
+    return RunPlugin(node(), "bridge", {{"CNI_COMMAND", command}, {"CNI_PATH", PluginDir()}}, conf.dump());
   }
 };
 

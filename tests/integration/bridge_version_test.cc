@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // VERSION, black-box, for both executables.
 #include <set>
 #include <string>
@@ -30,11 +31,9 @@ TEST_P(VersionTest, VersionNeedsNoOtherEnvironmentOrStdin) {
   EXPECT_TRUE(r.json.is_object() && r.json.contains("supportedVersions")) << r.Describe();
 }
 
-INSTANTIATE_TEST_SUITE_P(Executables, VersionTest, ::testing::Values("bridge", "host-local"),
-                         [](const auto& info) {
-                           return info.param == "bridge" ? std::string("Bridge")
-                                                         : std::string("HostLocal");
-                         });
+INSTANTIATE_TEST_SUITE_P(Executables, VersionTest, ::testing::Values("bridge", "host-local"), [](const auto& info) {
+  return info.param == "bridge" ? std::string("Bridge") : std::string("HostLocal");
+});
 
 }  // namespace
 }  // namespace cnb::test

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The host-local executable run as a runtime runs it: clean environment, config on stdin,
 // JSON on stdout. Needs no root (IPAM touches only its dataDir, here a temp dir).
 #include <fcntl.h>
@@ -142,8 +143,9 @@ TEST_F(HostLocalExec, AddCheckDelRoundTrip) {
   ExecResult dup = Exec({}, Env("ADD"), Conf().dump());
   EXPECT_EQ(dup.status, 1);
   EXPECT_EQ(dup.doc["code"], 999);
-  EXPECT_EQ(dup.doc["msg"],
-            "failed to allocate for range 0: 10.55.0.2 has been allocated to exec1, duplicate allocation is not allowed");
+  EXPECT_EQ(
+      dup.doc["msg"],
+      "failed to allocate for range 0: 10.55.0.2 has been allocated to exec1, duplicate allocation is not allowed");
 
   ExecResult del = Exec({}, Env("DEL"), Conf().dump());
   EXPECT_EQ(del.status, 0) << del.out;
@@ -164,11 +166,14 @@ TEST_F(HostLocalExec, ErrorsAsJsonOnStdout) {
   EXPECT_EQ(r.doc["code"], 999);
   EXPECT_EQ(r.doc["msg"], "invalid range set 0: Network 10.55.0.0/31 too small to allocate from");
 
-  ExecResult args = Exec({}, [&] {
-    auto e = Env("ADD");
-    e["CNI_ARGS"] = "IP=10.55.0.9;FOO=bar";
-    return e;
-  }(), Conf().dump());
+  ExecResult args = Exec(
+      {},
+      [&] {
+        auto e = Env("ADD");
+        e["CNI_ARGS"] = "IP=10.55.0.9;FOO=bar";
+        return e;
+      }(),
+      Conf().dump());
   EXPECT_EQ(args.status, 1);
   EXPECT_EQ(args.doc["msg"], "ARGS: unknown args [\"FOO=bar\"]");
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The standalone host-local executable, as other plugins (ptp, macvlan, flannel) exec it.
 #include <string>
 
@@ -14,8 +15,10 @@ class HostLocalExecTest : public BridgeTest {
  protected:
   PluginRun Run(const std::string& command, const std::string& id, const json& conf) {
     return RunPlugin(node(), "host-local",
-                     {{"CNI_COMMAND", command}, {"CNI_CONTAINERID", id},
-                      {"CNI_NETNS", "/var/run/netns/unused"}, {"CNI_IFNAME", "eth0"},
+                     {{"CNI_COMMAND", command},
+                      {"CNI_CONTAINERID", id},
+                      {"CNI_NETNS", "/var/run/netns/unused"},
+                      {"CNI_IFNAME", "eth0"},
                       {"CNI_PATH", PluginDir()}},
                      conf.dump());
   }
@@ -40,8 +43,7 @@ TEST_F(HostLocalExecTest, AddReservesDelReleases) {
   EXPECT_PLUGIN_OK(Run("CHECK", "hl-1", conf));
   auto dup = Run("ADD", "hl-1", conf);
   EXPECT_EQ(dup.proc.exit_code, 1) << dup.Describe();
-  EXPECT_NE(dup.msg().find("duplicate allocation is not allowed"), std::string::npos)
-      << dup.Describe();
+  EXPECT_NE(dup.msg().find("duplicate allocation is not allowed"), std::string::npos) << dup.Describe();
 
   ASSERT_PLUGIN_OK(Run("DEL", "hl-1", conf));
   EXPECT_TRUE(IpamIpFiles(data_dir(), kNet).empty());

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Helpers for the masquerade kernel tests. Every netfilter rule these tests make lives in a
 // throwaway namespace (support/netns.h); the machine's root namespace is never touched.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Interoperability with the Go reference plugin (/usr/lib/cni/bridge, containernetworking-plugins
 // 1.1.1): its masquerade rules are byte-identical to ours and each implementation removes the
 // other's. Everything runs in a throwaway "host" namespace with a throwaway pod namespace.
@@ -11,8 +12,8 @@
 #include "kernel/masq_fixture.h"
 #include "masq/masq.h"
 #include "support/netns.h"
-#include "support/values.h"
 #include "support/temp_dir.h"
+#include "support/values.h"
 
 namespace cnb::masq {
 namespace {
@@ -51,16 +52,16 @@ class MasqInteropTest : public ::testing::Test {
     const std::string conf =
         R"({"cniVersion":"0.4.0","name":"brnet","type":"bridge","bridge":"cnbt0","isGateway":true,)"
         R"("ipMasq":true,"ipam":{"type":"host-local","ranges":[[{"subnet":"10.88.0.0/24"}],)"
-        R"([{"subnet":"fd00:88::/64"}]],"dataDir":")" + data_.path() + R"("}})";
-    auto r = test::RunProcess(
-        {"ip", "netns", "exec", host_.name(), kReferenceBridge},
-        std::map<std::string, std::string>{{"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"},
-                                           {"CNI_COMMAND", command},
-                                           {"CNI_CONTAINERID", container_id},
-                                           {"CNI_NETNS", pod_.path()},
-                                           {"CNI_IFNAME", "eth0"},
-                                           {"CNI_PATH", "/usr/lib/cni"}},
-        conf);
+        R"([{"subnet":"fd00:88::/64"}]],"dataDir":")" +
+        data_.path() + R"("}})";
+    auto r = test::RunProcess({"ip", "netns", "exec", host_.name(), kReferenceBridge},
+                              std::map<std::string, std::string>{{"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"},
+                                                                 {"CNI_COMMAND", command},
+                                                                 {"CNI_CONTAINERID", container_id},
+                                                                 {"CNI_NETNS", pod_.path()},
+                                                                 {"CNI_IFNAME", "eth0"},
+                                                                 {"CNI_PATH", "/usr/lib/cni"}},
+                              conf);
     if (r.exit_code != 0) throw std::runtime_error(test::Describe({kReferenceBridge, command}, r));
     return r.out;
   }

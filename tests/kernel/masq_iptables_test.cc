@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The iptables backend against real iptables in throwaway namespaces: exact rules read back,
 // idempotent teardown, IPv6, and the auto backend choice. Every case runs twice: rules written
 // over netlink (the iptables-nft path) and by exec'ing iptables-restore (the iptables-legacy path).
@@ -9,12 +10,12 @@
 #include <thread>
 
 #include "common/error.h"
+#include "common/process.h"
 #include "kernel/masq_fixture.h"
-#include "masq/masq.h"
 #include "masq/iptables.h"
 #include "masq/iptables_nft.h"
+#include "masq/masq.h"
 #include "masq/nftables.h"
-#include "common/process.h"
 #include "support/netns.h"
 #include "support/values.h"
 
@@ -228,8 +229,7 @@ std::string NftBytecode(const MasqNetns& ns) {
 TEST(MasqIptablesNftTest, NetlinkRulesAreByteForByteWhatIptablesRestoreWrites) {
   ASSERT_TRUE(test::IsRoot()) << "kernel tests need root";
   ASSERT_TRUE(FindTools().iptables_nft) << "iptables here is not iptables-nft";
-  const std::vector<IpNet> ips = {Net("10.88.0.2/20"), Net("10.99.0.7/8"), Net("fd00:88::2/64"),
-                                  Net("fd00:99::7/61")};
+  const std::vector<IpNet> ips = {Net("10.88.0.2/20"), Net("10.99.0.7/8"), Net("fd00:88::2/64"), Net("fd00:99::7/61")};
   MasqNetns native;
   MasqNetns exec;
   {

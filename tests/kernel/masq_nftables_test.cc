@@ -1,10 +1,11 @@
+// SPDX-License-Identifier: Apache-2.0
 // The nftables backend against real nft in throwaway namespaces.
 #include <gtest/gtest.h>
 
 #include "kernel/masq_fixture.h"
-#include "masq/masq.h"
 #include "masq/iptables.h"
 #include "masq/iptables_nft.h"
+#include "masq/masq.h"
 #include "masq/nftables.h"
 #include "support/netns.h"
 #include "support/values.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Addresses and routes on a veth pair between two throwaway namespaces.
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
@@ -10,8 +11,8 @@
 #include "netlink/addr.h"
 #include "netlink/link.h"
 #include "netlink/netns.h"
-#include "netlink/route_socket.h"
 #include "netlink/route.h"
+#include "netlink/route_socket.h"
 #include "netlink_fixture.h"
 #include "support/values.h"
 
@@ -139,7 +140,8 @@ TEST_F(AddrTest, DefaultRouteViaGatewayAndLinkRoutes) {
   onlink.ifindex = pod_if_;
   onlink.priority = 100;
   AddRoute(*pod_, onlink);
-  EXPECT_EQ(Sh("ip -n " + pod_ns_ + " -4 route show 192.168.77.0/24"), "192.168.77.0/24 dev eth0 scope link metric 100 ");
+  EXPECT_EQ(Sh("ip -n " + pod_ns_ + " -4 route show 192.168.77.0/24"),
+            "192.168.77.0/24 dev eth0 scope link metric 100 ");
 
   bool saw_default = false, saw_onlink = false;
   for (const auto& r : ListRoutes(*pod_, AF_INET)) {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Fixture for the netlink kernel tests: throwaway namespaces (support/netns.h) deleted in
 // TearDown whatever happened, plus helpers that read kernel state back with iproute2 and
 // `ip netns exec` (which remounts /sys for the namespace, unlike setns()).

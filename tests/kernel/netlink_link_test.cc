@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Links: bridge, veth across namespaces, port flags, up/promisc/MAC/MTU/master, delete.
 // Everything runs in throwaway namespaces; state is read back with iproute2 and sysfs from
 // inside the namespace.
@@ -19,7 +20,6 @@ using nltest::Sh;
 
 class LinkTest : public nltest::HostPodTest {
  protected:
-
   // A veth "vh0" in the host namespace with "eth0" in the pod namespace.
   void MakeVeth(int master = 0, int mtu = 0) {
     Netns pod = Netns::Open(NsPath(pod_ns_));
@@ -31,7 +31,6 @@ class LinkTest : public nltest::HostPodTest {
     spec.master_ifindex = master;
     CreateVeth(*host_, spec);
   }
-
 };
 
 TEST_F(LinkTest, EnsureBridgeCreatesBridgeUpWithMtu) {

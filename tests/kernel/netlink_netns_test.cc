@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Netns handles, the namespace guard and socket placement, against throwaway namespaces.
 #include <fcntl.h>
 #include <unistd.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // /proc/sys access follows the thread's namespace: writes inside one namespace stay there.
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -7,9 +8,9 @@
 #include <optional>
 
 #include "common/error.h"
+#include "netlink/netconf.h"
 #include "netlink/netns.h"
 #include "netlink/route_socket.h"
-#include "netlink/netconf.h"
 #include "netlink/sysctl.h"
 #include "netlink_fixture.h"
 #include "support/temp_dir.h"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Bridge VLAN filtering against the kernel. Kernels built without it (like the development
 // machines) are detected and the VLAN cases are skipped with that reason.
 #include <cerrno>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "support/bridge_fixture.h"
 
 #include <filesystem>
@@ -7,8 +8,7 @@ namespace cnb::test {
 void BridgeTest::SetUp() {
   // CI runs as root; a non-root run must fail loudly rather than pass by skipping everything.
   ASSERT_TRUE(IsRoot()) << "integration tests create network namespaces and need root";
-  ASSERT_TRUE(std::filesystem::exists(PluginDir() + "/bridge"))
-      << "no bridge executable in " << PluginDir();
+  ASSERT_TRUE(std::filesystem::exists(PluginDir() + "/bridge")) << "no bridge executable in " << PluginDir();
   SweepStaleNamespaces();
   node_ = std::make_unique<ScopedNetns>();
   data_dir_ = std::make_unique<TempDir>();
@@ -90,17 +90,14 @@ std::string BridgeTest::FirstAddress(const nlohmann::json& r) {
   return "";
 }
 
-std::string BridgeTest::WithoutPrefix(const std::string& cidr) {
-  return cidr.substr(0, cidr.find('/'));
-}
+std::string BridgeTest::WithoutPrefix(const std::string& cidr) { return cidr.substr(0, cidr.find('/')); }
 
 void BridgeTest::ExpectCniError(const PluginRun& r, int code, const std::string& msg_part) {
   EXPECT_EQ(r.proc.exit_code, 1) << r.Describe();
   ASSERT_TRUE(r.json.is_object()) << "error must be a JSON object on stdout\n" << r.Describe();
   EXPECT_EQ(r.code(), code) << r.Describe();
   EXPECT_TRUE(r.json.contains("msg") && r.json["msg"].is_string()) << r.Describe();
-  EXPECT_NE(r.msg().find(msg_part), std::string::npos)
-      << "msg should contain \"" << msg_part << "\"\n" << r.Describe();
+  EXPECT_NE(r.msg().find(msg_part), std::string::npos) << "msg should contain \"" << msg_part << "\"\n" << r.Describe();
 }
 
 std::set<std::string> BridgeTest::NodeVeths() const {

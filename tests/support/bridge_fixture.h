@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The fixture the integration tests share: a throwaway "node" namespace where the plugin runs
 // (as on a real node: the bridge, host veths, gateway address and NAT rules end up there), pod
 // namespaces passed as CNI_NETNS, and a temp IPAM dataDir. Everything goes away in TearDown,
@@ -32,7 +33,7 @@ struct CniCall {
   std::string container_id;
   std::string netns;  // path
   std::string ifname = "eth0";
-  std::string args;   // CNI_ARGS; omitted when empty
+  std::string args;  // CNI_ARGS; omitted when empty
 };
 
 class BridgeTest : public ::testing::Test {
@@ -64,8 +65,7 @@ class BridgeTest : public ::testing::Test {
                 const std::string& cni_args = "");
   PluginRun Del(const Pod& pod, const nlohmann::json& conf, const std::string& ifname = "eth0");
   // CHECK with `prev` injected as prevResult.
-  PluginRun Check(const Pod& pod, nlohmann::json conf, const nlohmann::json& prev,
-                  const std::string& ifname = "eth0");
+  PluginRun Check(const Pod& pod, nlohmann::json conf, const nlohmann::json& prev, const std::string& ifname = "eth0");
 
   // The host-side veth the ADD result names (interfaces[1]).
   static std::string HostVeth(const nlohmann::json& add_result);

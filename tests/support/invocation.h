@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // An invocation as the skel would build it, for tests that call command functions directly.
 #pragma once
 

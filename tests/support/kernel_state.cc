@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "support/kernel_state.h"
 
 #include <stdexcept>
@@ -13,8 +14,7 @@ std::string Trim(std::string s) {
   return s;
 }
 
-std::vector<std::string> IpArgv(const std::string& ns, bool json,
-                                const std::vector<std::string>& args) {
+std::vector<std::string> IpArgv(const std::string& ns, bool json, const std::vector<std::string>& args) {
   std::vector<std::string> argv = {"ip", "-n", ns};
   if (json) argv.push_back("-j");
   argv.insert(argv.end(), args.begin(), args.end());
@@ -29,9 +29,7 @@ nlohmann::json IpJson(const std::string& ns, const std::vector<std::string>& arg
   return nlohmann::json::parse(out);
 }
 
-void Ip(const std::string& ns, const std::vector<std::string>& args) {
-  RunOrThrow(IpArgv(ns, false, args));
-}
+void Ip(const std::string& ns, const std::vector<std::string>& args) { RunOrThrow(IpArgv(ns, false, args)); }
 
 std::optional<nlohmann::json> Link(const std::string& ns, const std::string& ifname) {
   auto argv = IpArgv(ns, true, {"-d", "link", "show", "dev", ifname});
@@ -135,8 +133,8 @@ std::string NatRules(const std::string& ns, bool ipv6) {
 
 bool Ping(const std::string& ns, const std::string& addr, int attempts) {
   for (int i = 0; i < attempts; ++i) {
-    auto r = RunProcess({"ip", "netns", "exec", ns, "ping", "-c1", "-W1", addr}, std::nullopt, {},
-                        std::chrono::seconds(10));
+    auto r =
+        RunProcess({"ip", "netns", "exec", ns, "ping", "-c1", "-W1", addr}, std::nullopt, {}, std::chrono::seconds(10));
     if (r.exit_code == 0) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Reading kernel state back from inside a namespace with iproute2's JSON output, /proc/sys and
 // iptables, so tests assert what the kernel really holds rather than what a plugin printed.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one throwaway network namespace of the C++ tests (unit, kernel and integration alike),
 // named "cnbt-<pid>-<counter>" so that parallel test processes never collide and leftovers can
 // be traced to the process that made them (and swept when it is gone).

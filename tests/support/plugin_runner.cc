@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "support/plugin_runner.h"
 
 #include <cstdlib>
@@ -19,26 +20,22 @@ bool UsingReferencePlugins() {
 }
 
 int PluginRun::code() const {
-  if (json.is_object() && json.contains("code") && json["code"].is_number_integer())
-    return json["code"].get<int>();
+  if (json.is_object() && json.contains("code") && json["code"].is_number_integer()) return json["code"].get<int>();
   return -1;
 }
 
 std::string PluginRun::msg() const {
-  if (json.is_object() && json.contains("msg") && json["msg"].is_string())
-    return json["msg"].get<std::string>();
+  if (json.is_object() && json.contains("msg") && json["msg"].is_string()) return json["msg"].get<std::string>();
   return "";
 }
 
 std::string PluginRun::Describe() const {
-  return "plugin exit=" + std::to_string(proc.exit_code) +
-         (proc.timed_out ? " (timed out)" : "") + "\nstdout: " + proc.out +
-         "\nstderr: " + proc.err;
+  return "plugin exit=" + std::to_string(proc.exit_code) + (proc.timed_out ? " (timed out)" : "") +
+         "\nstdout: " + proc.out + "\nstderr: " + proc.err;
 }
 
 PluginRun RunPlugin(const std::string& node_ns, const std::string& plugin,
-                    const std::map<std::string, std::string>& cni_env,
-                    const std::string& stdin_data) {
+                    const std::map<std::string, std::string>& cni_env, const std::string& stdin_data) {
   std::map<std::string, std::string> env = cni_env;
   // The plugin runs iptables/ip6tables/nft by name, as on a node.
   env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -53,8 +50,7 @@ PluginRun RunPlugin(const std::string& node_ns, const std::string& plugin,
   run.proc = RunProcess(argv, env, stdin_data, std::chrono::seconds(60));
   run.json = nlohmann::json::parse(run.proc.out, nullptr, /*allow_exceptions=*/false);
   if (run.json.is_discarded()) run.json = nullptr;
-  if (run.proc.err.find("Sanitizer") != std::string::npos ||
-      run.proc.err.find("runtime error:") != std::string::npos)
+  if (run.proc.err.find("Sanitizer") != std::string::npos || run.proc.err.find("runtime error:") != std::string::npos)
     ADD_FAILURE() << "sanitizer report from " << plugin << ":\n" << run.proc.err;
   return run;
 }

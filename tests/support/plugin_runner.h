@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Running a CNI plugin executable the way a runtime does: a clean environment holding only the
 // CNI_* variables given (plus PATH), the config on stdin, inside the "node" namespace.
 #pragma once
@@ -29,7 +30,6 @@ struct PluginRun {
 // `cni_env` + PATH (+ sanitizer options when set, so an ASan build reports alike).
 // Flags a test failure when the plugin's stderr shows a sanitizer report.
 PluginRun RunPlugin(const std::string& node_ns, const std::string& plugin,
-                    const std::map<std::string, std::string>& cni_env,
-                    const std::string& stdin_data);
+                    const std::map<std::string, std::string>& cni_env, const std::string& stdin_data);
 
 }  // namespace cnb::test

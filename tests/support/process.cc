@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "support/process.h"
 
 #include <stdexcept>
@@ -15,8 +16,8 @@ std::string Describe(const std::vector<std::string>& argv, const ProcessResult& 
 }
 
 ProcessResult RunProcess(const std::vector<std::string>& argv,
-                         const std::optional<std::map<std::string, std::string>>& env,
-                         const std::string& stdin_data, std::chrono::milliseconds timeout) {
+                         const std::optional<std::map<std::string, std::string>>& env, const std::string& stdin_data,
+                         std::chrono::milliseconds timeout) {
   if (argv.empty()) throw std::invalid_argument("RunProcess: empty argv");
   ProcessRequest req;
   req.argv = argv;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Running a child process in tests: the production runner (common/process.h) with the test's
 // conventions. Thread-safe: the concurrency tests run many of these at once.
 #pragma once
@@ -18,8 +19,7 @@ using cnb::ProcessResult;
 // The program is looked up on the test's PATH. A child still running at `timeout` is killed
 // (it is our own child, by pid) and reported as timed out.
 ProcessResult RunProcess(const std::vector<std::string>& argv,
-                         const std::optional<std::map<std::string, std::string>>& env,
-                         const std::string& stdin_data,
+                         const std::optional<std::map<std::string, std::string>>& env, const std::string& stdin_data,
                          std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 // Runs and throws std::runtime_error (with argv, status and stderr) unless it exits 0.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Temp dirs and the file helpers tests use to arrange and read back state on disk.
 #pragma once
 
@@ -24,7 +25,7 @@ class TempDir {
 std::string ReadFile(const std::string& path);  // throws std::runtime_error when unreadable
 // Creates or truncates `path` with `content` and `mode`; throws std::runtime_error on failure.
 void WriteFile(const std::string& path, const std::string& content, mode_t mode = 0600);
-bool FileExists(const std::string& path);  // lstat: a dangling symlink exists
+bool FileExists(const std::string& path);    // lstat: a dangling symlink exists
 unsigned FileMode(const std::string& path);  // permission bits, 0 when missing
 // Sorted names in a directory (without . and ..); empty when it does not exist.
 std::vector<std::string> ListDir(const std::string& dir);

@@ -1,12 +1,13 @@
+// SPDX-License-Identifier: Apache-2.0
 // Netconf parsing and validation of the bridge plugin: defaults, every key, MAC priority, and the
 // reference's error texts.
 #include <gtest/gtest.h>
 
+#include "cni/version.h"
 #include "common/error.h"
 #include "plugin/bridge/build_ident.h"
 #include "plugin/bridge/ipam_client.h"
 #include "plugin/bridge/netconf.h"
-#include "cni/version.h"
 
 namespace cnb::bridge {
 namespace {
@@ -45,7 +46,8 @@ TEST(NetConf, Defaults) {
 }
 
 TEST(NetConf, KeepContainerIPv6) {
-  NetConf c = ParseNetConf(Inv(R"({"cniVersion":"1.0.0","name":"n","type":"bridge","keepContainerIPv6":true,"ipam":{}})"));
+  NetConf c =
+      ParseNetConf(Inv(R"({"cniVersion":"1.0.0","name":"n","type":"bridge","keepContainerIPv6":true,"ipam":{}})"));
   EXPECT_TRUE(c.keep_container_ipv6);
 }
 
@@ -96,12 +98,13 @@ TEST(NetConf, KeysMatchCaseInsensitivelyLikeGo) {
 TEST(NetConf, MacPriorityRuntimeConfigOverArgsOverCniArgs) {
   const std::string base = R"({"cniVersion":"1.0.0","name":"n","ipam":{})";
   EXPECT_EQ(ParseNetConf(Inv(base + "}", "MAC=0A:00:00:00:00:01")).container_mac, "0a:00:00:00:00:01");
-  EXPECT_EQ(ParseNetConf(Inv(base + R"(,"args":{"cni":{"mac":"0a:00:00:00:00:02"}}})",
-                             "MAC=0a:00:00:00:00:01")).container_mac,
+  EXPECT_EQ(ParseNetConf(Inv(base + R"(,"args":{"cni":{"mac":"0a:00:00:00:00:02"}}})", "MAC=0a:00:00:00:00:01"))
+                .container_mac,
             "0a:00:00:00:00:02");
   EXPECT_EQ(ParseNetConf(Inv(base + R"(,"args":{"cni":{"mac":"0a:00:00:00:00:02"}},
                              "runtimeConfig":{"mac":"0a:00:00:00:00:03"}})",
-                             "MAC=0a:00:00:00:00:01")).container_mac,
+                             "MAC=0a:00:00:00:00:01"))
+                .container_mac,
             "0a:00:00:00:00:03");
 }
 
@@ -109,8 +112,7 @@ TEST(NetConf, Errors) {
   const std::string head = R"({"cniVersion":"1.0.0","name":"n",)";
   EXPECT_EQ(ErrorOf(head + R"("ipam":{},"hairpinMode":true,"promiscMode":true})"),
             "999 cannot set hairpin mode and promiscuous mode at the same time");
-  EXPECT_EQ(ErrorOf(head + R"("ipam":{},"vlan":5000})"),
-            "999 invalid VLAN ID 5000 (must be between 0 and 4094)");
+  EXPECT_EQ(ErrorOf(head + R"("ipam":{},"vlan":5000})"), "999 invalid VLAN ID 5000 (must be between 0 and 4094)");
   EXPECT_EQ(ErrorOf(head + R"("ipam":{},"vlanTrunk":[{"minID":5}]})"),
             "999 minID and maxID should be configured simultaneously, maxID is missing");
   EXPECT_EQ(ErrorOf(head + R"("ipam":{},"vlanTrunk":[{"minID":9,"maxID":5}]})"),

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // CNI_ARGS parsing with the Go library's rules and error texts (types.LoadArgs).
 #include <gtest/gtest.h>
 
@@ -118,7 +119,6 @@ TEST(ParseArgBool, Values) {
   EXPECT_EQ(ParseArgBool(" 1"), std::nullopt);
   EXPECT_EQ(ParseArgBool("2"), std::nullopt);
 }
-
 
 }  // namespace
 }  // namespace cnb::cni

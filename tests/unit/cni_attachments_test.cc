@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one parser of the GC list: both keys, case-insensitive keys, and every ambiguous form an
 // error (code 7) rather than "nothing is valid", which would release everything.
 #include <gtest/gtest.h>
@@ -60,8 +61,7 @@ TEST(ValidAttachments, AmbiguousListsAreErrors) {
   ExpectAmbiguous(R"({"cni.dev/valid-attachments":{"containerID":"a","ifname":"eth0"}})", "not a list");
   ExpectAmbiguous(R"({"cni.dev/valid-attachments":[5]})", "entry 0 is not an object");
   ExpectAmbiguous(R"({"cni.dev/valid-attachments":[{"containerID":"a"}]})", "entry 0 has no string ifname");
-  ExpectAmbiguous(R"({"cni.dev/valid-attachments":[{"containerID":1,"ifname":"eth0"}]})",
-                  "has no string containerID");
+  ExpectAmbiguous(R"({"cni.dev/valid-attachments":[{"containerID":1,"ifname":"eth0"}]})", "has no string containerID");
   // One good key does not make a bad one acceptable.
   ExpectAmbiguous(R"({"cni.dev/valid-attachments":[],"cni.dev/attachments":null})", "cni.dev/attachments");
 }

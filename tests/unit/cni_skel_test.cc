@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // PluginMain with a fake environment and string streams: the checks, their order, codes and
 // texts of the Go library's skel, and the one-document stdout contract.
 #include <gtest/gtest.h>
@@ -172,8 +173,7 @@ TEST_F(SkelTest, GcAndStatusNeedOnlyPath) {
   for (const char* cmd : {"GC", "STATUS"}) {
     calls_ = 0;
     // An invalid container id is not even validated for them.
-    Outcome o = Run({{"CNI_COMMAND", cmd}, {"CNI_PATH", "/opt/cni/bin"}, {"CNI_CONTAINERID", "bad id"}},
-                    Conf("1.1.0"));
+    Outcome o = Run({{"CNI_COMMAND", cmd}, {"CNI_PATH", "/opt/cni/bin"}, {"CNI_CONTAINERID", "bad id"}}, Conf("1.1.0"));
     EXPECT_EQ(o.status, 0) << cmd << o.out;
     EXPECT_TRUE(o.out.empty());
     EXPECT_EQ(calls_, 1) << cmd;
@@ -215,8 +215,9 @@ TEST_F(SkelTest, InterfaceNameRules) {
               "interface name should be less than 16 characters");
   ExpectError(with_ifname("."), Conf("1.0.0"), 4, "interface name is . or ..");
   ExpectError(with_ifname(".."), Conf("1.0.0"), 4, "interface name is . or ..");
-  for (const char* bad : {"a/b", "a:b", "a b", "a\tb", "eth0\n", "a\xc2\xa0"
-                                                                   "b",
+  for (const char* bad : {"a/b", "a:b", "a b", "a\tb", "eth0\n",
+                          "a\xc2\xa0"
+                          "b",
                           "a\xe3\x80\x80"
                           "b"}) {
     ExpectError(with_ifname(bad), Conf("1.0.0"), 4, "interface name contains / or : or whitespace characters");
@@ -393,8 +394,7 @@ TEST_F(SkelTest, PluginErrorKeepsItsCode) {
   };
   Outcome o = Run(AttachEnv("ADD"), Conf("1.0.0"));
   EXPECT_EQ(o.status, 1);
-  EXPECT_EQ(o.doc, json::parse(
-                       R"({"cniVersion":"1.0.0","code":11,"msg":"IPAM busy","details":"lock held by pid 7"})"));
+  EXPECT_EQ(o.doc, json::parse(R"({"cniVersion":"1.0.0","code":11,"msg":"IPAM busy","details":"lock held by pid 7"})"));
 }
 
 TEST_F(SkelTest, OtherExceptionsAre999) {

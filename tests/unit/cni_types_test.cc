@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The result model and its JSON in every spec version (Go: pkg/types/{020,040,100}, the
 // converters in between), decoding prevResults back, and the printed form.
 #include <gtest/gtest.h>
@@ -82,7 +83,8 @@ TEST(ResultToJson, Version04xAddsIpVersionDropsInterfaceExtras) {
     json got = ResultToJson(FullResult(), v);
     EXPECT_EQ(got["cniVersion"], v);
     ASSERT_EQ(got["ips"].size(), 3u);
-    EXPECT_EQ(got["ips"][0], json::parse(R"({"version":"4","interface":2,"address":"10.1.0.5/24","gateway":"10.1.0.1"})"));
+    EXPECT_EQ(got["ips"][0],
+              json::parse(R"({"version":"4","interface":2,"address":"10.1.0.5/24","gateway":"10.1.0.1"})"));
     EXPECT_EQ(got["ips"][1]["version"], "6");
     EXPECT_EQ(got["ips"][2], json::parse(R"({"version":"4","interface":2,"address":"10.1.0.6/24"})"));
     EXPECT_EQ(got["interfaces"][2],
@@ -118,7 +120,8 @@ TEST(ResultToJson, Version02xRoutesOfAFamilyWithoutIpAreDropped) {
   r.routes.push_back({N("::/0"), A("fd00::1")});
   r.routes.push_back({N("10.9.0.0/16"), std::nullopt});
   json got = ResultToJson(r, "0.2.0");
-  EXPECT_EQ(got, json::parse(R"({"cniVersion":"0.2.0","ip4":{"ip":"10.0.0.2/24","routes":[{"dst":"10.9.0.0/16"}]},"dns":{}})"));
+  EXPECT_EQ(got, json::parse(
+                     R"({"cniVersion":"0.2.0","ip4":{"ip":"10.0.0.2/24","routes":[{"dst":"10.9.0.0/16"}]},"dns":{}})"));
   // No routes at all: no "routes" key.
   r.routes.clear();
   EXPECT_FALSE(ResultToJson(r, "0.2.0")["ip4"].contains("routes"));
@@ -278,15 +281,19 @@ TEST(ResultFromJson, BadTypesAreDecodeErrors) {
   EXPECT_EQ(DecodeError(json::parse(R"({"cniVersion":"1.0.0","ips":[{"address":"10.0.0.1"}]})")),
             "invalid address \"10.0.0.1\"");
   EXPECT_FALSE(DecodeError(json::parse(R"({"cniVersion":"1.0.0","ips":[{}]})")).empty());
-  EXPECT_FALSE(DecodeError(json::parse(R"({"cniVersion":"1.0.0","ips":[{"address":"10.0.0.1/8","gateway":"x"}]})")).empty());
-  EXPECT_FALSE(DecodeError(json::parse(R"({"cniVersion":"1.0.0","ips":[{"address":"10.0.0.1/8","interface":"0"}]})")).empty());
-  EXPECT_FALSE(DecodeError(json::parse(R"({"cniVersion":"0.4.0","ips":[{"version":4,"address":"10.0.0.1/8"}]})")).empty());
+  EXPECT_FALSE(
+      DecodeError(json::parse(R"({"cniVersion":"1.0.0","ips":[{"address":"10.0.0.1/8","gateway":"x"}]})")).empty());
+  EXPECT_FALSE(
+      DecodeError(json::parse(R"({"cniVersion":"1.0.0","ips":[{"address":"10.0.0.1/8","interface":"0"}]})")).empty());
+  EXPECT_FALSE(
+      DecodeError(json::parse(R"({"cniVersion":"0.4.0","ips":[{"version":4,"address":"10.0.0.1/8"}]})")).empty());
   EXPECT_FALSE(DecodeError(json::parse(R"({"cniVersion":"1.0.0","interfaces":"eth0"})")).empty());
   EXPECT_FALSE(DecodeError(json::parse(R"({"cniVersion":"1.0.0","interfaces":[{"name":1}]})")).empty());
   EXPECT_FALSE(DecodeError(json::parse(R"({"cniVersion":"1.0.0","interfaces":[{"name":"e","mtu":1.5}]})")).empty());
   EXPECT_FALSE(DecodeError(json::parse(R"({"cniVersion":"1.0.0","routes":{}})")).empty());
   EXPECT_FALSE(DecodeError(json::parse(R"({"cniVersion":"1.0.0","routes":["0.0.0.0/0"]})")).empty());
-  EXPECT_FALSE(DecodeError(json::parse(R"({"cniVersion":"1.0.0","routes":[{"dst":"0.0.0.0/0","mtu":"1400"}]})")).empty());
+  EXPECT_FALSE(
+      DecodeError(json::parse(R"({"cniVersion":"1.0.0","routes":[{"dst":"0.0.0.0/0","mtu":"1400"}]})")).empty());
   EXPECT_FALSE(DecodeError(json::parse(R"({"cniVersion":"1.0.0","routes":[{"gw":"10.0.0.1"}]})")).empty());
   EXPECT_FALSE(DecodeError(json::parse(R"({"cniVersion":"1.0.0","dns":[]})")).empty());
   EXPECT_FALSE(DecodeError(json::parse(R"({"cniVersion":"1.0.0","dns":{"nameservers":"8.8.8.8"}})")).empty());

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Spec versions: the supported list, comparisons and the Go library's parse errors.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Errors of independent teardown steps, reported together.
 #include <gtest/gtest.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Error: the CNI code, message, details and errno travel together through Wrap, and the errno
 // drives the "already gone"/"already there" decisions.
 #include <gtest/gtest.h>

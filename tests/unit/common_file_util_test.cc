@@ -1,7 +1,8 @@
+// SPDX-License-Identifier: Apache-2.0
 // File helpers: whole reads and writes, files that readers never see half-written, and the
 // owned directory stream.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // IpAddr / IpNet: parsing and printing as Go's net package does (IPAM file names and result JSON
 // depend on the exact text), and the prefix arithmetic the allocator relies on.
 #include <gtest/gtest.h>
@@ -58,9 +59,9 @@ TEST(IpAddrParse, MappedIpv6BecomesIpv4) {
 }
 
 TEST(IpAddrParse, Invalid) {
-  for (const char* bad : {"", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1.2.3.4 ", " 1.2.3.4",
-                          "1.2.3.-4", "a.b.c.d", "::g", "1:2:3:4:5:6:7:8:9", "12345::", "fe80::1%eth0",
-                          "1.2.3.4/24", ":::", "1::2::3", "localhost"}) {
+  for (const char* bad :
+       {"", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1.2.3.4 ", " 1.2.3.4", "1.2.3.-4", "a.b.c.d", "::g",
+        "1:2:3:4:5:6:7:8:9", "12345::", "fe80::1%eth0", "1.2.3.4/24", ":::", "1::2::3", "localhost"}) {
     EXPECT_FALSE(IpAddr::Parse(bad).has_value()) << "'" << bad << "'";
   }
 }
@@ -73,7 +74,7 @@ TEST(IpAddrToString, Rfc5952) {
       {"::", "::"},
       {"::1", "::1"},
       {"FD00:0099:0000:0000:0000:0000:0000:0002", "fd00:99::2"},
-      {"2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"},  // equal runs: the first one is compressed
+      {"2001:db8:0:0:1:0:0:1", "2001:db8::1:0:0:1"},     // equal runs: the first one is compressed
       {"2001:db8:0:1:1:1:1:1", "2001:db8:0:1:1:1:1:1"},  // a single zero group stays
       {"2001:0:0:1:0:0:0:1", "2001:0:0:1::1"},           // the longest run wins
       {"fe80::", "fe80::"},
@@ -87,8 +88,8 @@ TEST(IpAddrToString, Rfc5952) {
 }
 
 TEST(IpAddrToString, RoundTripsThroughParse) {
-  for (const char* text : {"0.0.0.0", "255.255.255.255", "10.0.0.1", "::", "::1", "fd00:99::2",
-                           "2001:db8::1:0:0:1", "::1:2", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"}) {
+  for (const char* text : {"0.0.0.0", "255.255.255.255", "10.0.0.1", "::", "::1", "fd00:99::2", "2001:db8::1:0:0:1",
+                           "::1:2", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"}) {
     EXPECT_EQ(A(text).ToString(), text);
     EXPECT_EQ(A(A(text).ToString().c_str()), A(text));
   }
@@ -200,9 +201,9 @@ TEST(IpNetParse, PrefixBounds) {
   EXPECT_EQ(N("10.0.0.1/32").prefix(), 32);
   EXPECT_EQ(N("::1/128").prefix(), 128);
   EXPECT_EQ(N("10.0.0.1/024").prefix(), 24);  // Go's dtoi takes leading zeros
-  for (const char* bad : {"10.0.0.1/33", "::1/129", "10.0.0.1/-1", "10.0.0.1/-0", "10.0.0.1/+8",
-                          "10.0.0.1/", "10.0.0.1", "10.0.0.1/8/8", "10.0.0.1/ 8", "10.0.0.1/8 ",
-                          "10.0.0.1/0x8", "/8", "10.0.0/8", "10.0.0.1/99999999999999999999"}) {
+  for (const char* bad :
+       {"10.0.0.1/33", "::1/129", "10.0.0.1/-1", "10.0.0.1/-0", "10.0.0.1/+8", "10.0.0.1/", "10.0.0.1", "10.0.0.1/8/8",
+        "10.0.0.1/ 8", "10.0.0.1/8 ", "10.0.0.1/0x8", "/8", "10.0.0/8", "10.0.0.1/99999999999999999999"}) {
     EXPECT_FALSE(IpNet::Parse(bad).has_value()) << "'" << bad << "'";
   }
 }

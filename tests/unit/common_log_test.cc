@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Logging: level filtering, context, file output; never stdout.
 #include <gtest/gtest.h>
 

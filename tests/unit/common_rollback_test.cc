@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Rollback: undos run newest first unless committed, exactly once, and a failing undo never
 // stops the ones after it nor escapes (it runs from a destructor).
 #include <gtest/gtest.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The shared string helpers: Go-compatible quoting both ways, trimming, list splitting and the
 // Go-style errno text.
 #include <gtest/gtest.h>

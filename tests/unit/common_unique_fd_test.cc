@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // UniqueFd: closes exactly once, moves ownership, release() hands it over.
 #include <gtest/gtest.h>
 

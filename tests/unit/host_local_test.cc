@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // host_local::Add/Del/Check/Status/Gc through an Invocation built here (dataDir in a temp dir),
 // and the whole protocol path through cni::PluginMain with fake env and streams.
 #include <gtest/gtest.h>
@@ -93,7 +94,8 @@ TEST_F(HostLocalTest, DuplicateAddIsRefusedWithTheReferenceText) {
   Add(conf);
   Error e = ErrorOf([&] { Add(conf); });
   EXPECT_EQ(e.code(), ErrorCode::kInternal);
-  EXPECT_EQ(e.msg(), "failed to allocate for range 0: 10.7.0.2 has been allocated to ctr1, duplicate allocation is not allowed");
+  EXPECT_EQ(e.msg(),
+            "failed to allocate for range 0: 10.7.0.2 has been allocated to ctr1, duplicate allocation is not allowed");
   // The failed ADD did not take anything away from the first one.
   EXPECT_EQ(IpFiles(), (std::vector<std::string>{"10.7.0.2", "fd07::2"}));
 }
@@ -245,8 +247,10 @@ MainRun RunMain(const std::map<std::string, std::string>& env, const json& conf)
 }
 
 TEST_F(HostLocalTest, PluginMainPrintsInTheConfigVersion) {
-  std::map<std::string, std::string> env = {{"CNI_COMMAND", "ADD"}, {"CNI_CONTAINERID", "m1"},
-                                            {"CNI_NETNS", "/x"},    {"CNI_IFNAME", "eth0"},
+  std::map<std::string, std::string> env = {{"CNI_COMMAND", "ADD"},
+                                            {"CNI_CONTAINERID", "m1"},
+                                            {"CNI_NETNS", "/x"},
+                                            {"CNI_IFNAME", "eth0"},
                                             {"CNI_PATH", "/opt/cni/bin"}};
   MainRun r040 = RunMain(env, DualConf("0.4.0"));
   ASSERT_EQ(r040.status, 0) << r040.raw;

@@ -1,18 +1,18 @@
+// SPDX-License-Identifier: Apache-2.0
 // The allocator over the in-memory store: round robin, gateway skip, wrap-around, exhaustion,
 // duplicates and requested IPs; plus dual stack through HostLocal-like use of two allocators.
 #include <gtest/gtest.h>
 
 #include "common/error.h"
-#include "ipam/allocator.h"
 #include "fakes/memory_store.h"
+#include "ipam/allocator.h"
 
 namespace cnb::ipam {
 namespace {
 
 IpAddr Ip(const char* s) { return *IpAddr::Parse(s); }
 
-Range MakeRange(const char* subnet, const char* start = nullptr, const char* end = nullptr,
-                const char* gw = nullptr) {
+Range MakeRange(const char* subnet, const char* start = nullptr, const char* end = nullptr, const char* gw = nullptr) {
   Range r;
   r.subnet = *IpNet::Parse(subnet);
   if (start) r.range_start = Ip(start);

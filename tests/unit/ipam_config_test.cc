@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // host-local config decoding: ranges, the legacy single range, ipRanges, requested IPs from
 // every source, routes, dataDir default, resolvConf, and the error texts.
 #include <gtest/gtest.h>
@@ -30,11 +31,12 @@ std::string LoadError(const json& conf, const std::string& args = "") {
 }
 
 TEST(IpamConfig, RangesAndDefaults) {
-  IpamConfig cfg = LoadIpamConfig(
-      Base({{"type", "host-local"},
-            {"ranges", {{{{"subnet", "10.1.0.0/24"}}, {{"subnet", "10.1.1.0/24"}, {"gateway", "10.1.1.254"}}},
-                        {{{"subnet", "fd00::/64"}, {"rangeStart", "fd00::10"}, {"rangeEnd", "fd00::20"}}}}}}),
-      "");
+  IpamConfig cfg =
+      LoadIpamConfig(Base({{"type", "host-local"},
+                           {"ranges",
+                            {{{{"subnet", "10.1.0.0/24"}}, {{"subnet", "10.1.1.0/24"}, {"gateway", "10.1.1.254"}}},
+                             {{{"subnet", "fd00::/64"}, {"rangeStart", "fd00::10"}, {"rangeEnd", "fd00::20"}}}}}}),
+                     "");
   EXPECT_EQ(cfg.name, "mynet");
   EXPECT_EQ(cfg.type, "host-local");
   EXPECT_EQ(cfg.data_dir, "/var/lib/cni/networks");
@@ -48,10 +50,14 @@ TEST(IpamConfig, RangesAndDefaults) {
 }
 
 TEST(IpamConfig, KeysMatchCaseInsensitivelyLikeGo) {
-  json conf = {{"cniVersion", "1.0.0"}, {"Name", "mynet"}, {"type", "bridge"},
-               {"IPAM", {{"Type", "host-local"}, {"DataDir", "/tmp/x"},
-                         {"Ranges", {{{{"Subnet", "10.1.0.0/24"}, {"RANGESTART", "10.1.0.10"}}}}},
-                         {"Routes", {{{"Dst", "0.0.0.0/0"}, {"GW", "10.1.0.254"}}}}}}};
+  json conf = {{"cniVersion", "1.0.0"},
+               {"Name", "mynet"},
+               {"type", "bridge"},
+               {"IPAM",
+                {{"Type", "host-local"},
+                 {"DataDir", "/tmp/x"},
+                 {"Ranges", {{{{"Subnet", "10.1.0.0/24"}, {"RANGESTART", "10.1.0.10"}}}}},
+                 {"Routes", {{{"Dst", "0.0.0.0/0"}, {"GW", "10.1.0.254"}}}}}}};
   IpamConfig cfg = LoadIpamConfig(conf, "");
   EXPECT_EQ(cfg.name, "mynet");
   EXPECT_EQ(cfg.type, "host-local");
@@ -87,7 +93,7 @@ TEST(IpamConfig, RequestedIpsFromAllSourcesAreUnioned) {
   conf["args"] = {{"cni", {{"ips", {"10.1.0.20", "fd00::20/64"}}}}};
   conf["runtimeConfig"] = {{"ips", {"10.1.0.30/24", "10.1.0.20"}}};
   IpamConfig cfg = LoadIpamConfig(conf, "IgnoreUnknown=1;K8S_POD_NAME=x;IP=10.1.0.10/8");
-  ASSERT_EQ(cfg.requested_ips.size(), 4u);  // the duplicate 10.1.0.20 counted once
+  ASSERT_EQ(cfg.requested_ips.size(), 4u);           // the duplicate 10.1.0.20 counted once
   EXPECT_EQ(cfg.requested_ips[0], Ip("10.1.0.10"));  // prefix ignored
   EXPECT_EQ(cfg.requested_ips[1], Ip("10.1.0.20"));
   EXPECT_EQ(cfg.requested_ips[2], Ip("fd00::20"));
@@ -132,7 +138,8 @@ TEST(IpamConfig, Errors) {
             "invalid range set 0: Network 10.1.0.0/31 too small to allocate from");
   EXPECT_EQ(LoadError(Base({{"ranges", {{{{"subnet", "10.1.0.0/24"}}}, json::array()}}})),
             "invalid range set 1: empty range set");
-  EXPECT_EQ(LoadError(Base({{"ranges", {{{{"rangeStart", "10.1.0.1"}}}}}})), "invalid range set 0: IP <nil> not v4 nor v6");
+  EXPECT_EQ(LoadError(Base({{"ranges", {{{{"rangeStart", "10.1.0.1"}}}}}})),
+            "invalid range set 0: IP <nil> not v4 nor v6");
   EXPECT_EQ(LoadError(Base({{"ranges", {{{{"subnet", "10.1.0.0/24"}}, {{"subnet", "fd00::/64"}}}}}})),
             "invalid range set 0: mixed address families");
   EXPECT_EQ(LoadError(Base({{"ranges", {{{{"subnet", "10.1.0.0/16"}}}, {{{"subnet", "10.1.5.0/24"}}}}}})),
@@ -155,9 +162,9 @@ TEST(IpamConfig, ResolvConf) {
   test::TempDir dir;
   std::string path = dir.path() + "/resolv.conf";
   test::WriteFile(path,
-                "# comment\n; other comment\n\nnameserver 10.0.0.53\nnameserver fd00::53\n"
-                "domain first.example\ndomain second.example\nsearch a.example b.example\n"
-                "search c.example\noptions ndots:2 timeout:1\nnameserver\n  options   rotate  \n");
+                  "# comment\n; other comment\n\nnameserver 10.0.0.53\nnameserver fd00::53\n"
+                  "domain first.example\ndomain second.example\nsearch a.example b.example\n"
+                  "search c.example\noptions ndots:2 timeout:1\nnameserver\n  options   rotate  \n");
   cni::Dns dns = ParseResolvConf(path);
   EXPECT_EQ(dns.nameservers, (std::vector<std::string>{"10.0.0.53", "fd00::53"}));
   EXPECT_EQ(dns.domain, "second.example");

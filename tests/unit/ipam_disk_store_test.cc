@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The disk store's format and behaviour on a temp dir: names, contents and modes that the Go
 // host-local shares, the index, legacy and Go-made files, crash leftovers, GC, and several
 // processes allocating at once through the flock.
@@ -20,8 +21,8 @@ namespace cnb::ipam {
 namespace {
 
 using test::FileExists;
-using test::ListDir;
 using test::FileMode;
+using test::ListDir;
 using test::ReadFile;
 using test::WriteFile;
 
@@ -67,7 +68,7 @@ TEST_F(DiskStoreTest, LayoutMatchesGoHostLocal) {
   EXPECT_EQ(ReadFile(F(".index/ctr1:eth0")), "10.1.2.7\nfd00::a:7\n");
   // Nothing else: no temp files left behind.
   EXPECT_EQ(ListDir(NetDir()), (std::vector<std::string>{".index", "10.1.2.7", "fd00::a:7", "last_reserved_ip.0",
-                                                      "last_reserved_ip.1", "lock"}));
+                                                         "last_reserved_ip.1", "lock"}));
   EXPECT_EQ(*store.LastReservedIp(0), Ip("10.1.2.7"));
   EXPECT_FALSE(store.LastReservedIp(5));
   // Taken addresses are refused and left untouched.
@@ -153,7 +154,7 @@ TEST_F(DiskStoreTest, StaleIndexEntryFallsBackToFullScan) {
   StoreLock lock(store);
   ::mkdir(F(".index").c_str(), 0755);
   WriteFile(F(".index/pod:eth0"), "10.1.2.9\n");  // file since released by the Go binary
-  WriteFile(F("10.1.2.20"), "pod\r\neth0");      // and re-added by it elsewhere
+  WriteFile(F("10.1.2.20"), "pod\r\neth0");       // and re-added by it elsewhere
   store.ReleaseByAttachment(Attachment{"pod", "eth0"});
   EXPECT_FALSE(FileExists(F("10.1.2.20")));
   EXPECT_FALSE(FileExists(F(".index/pod:eth0")));
@@ -178,13 +179,13 @@ TEST_F(DiskStoreTest, GcReleasesWhatIsNotValid) {
   ASSERT_TRUE(store.Reserve(Attachment{"keep", "eth0"}, Ip("10.1.2.2"), 0));
   ASSERT_TRUE(store.Reserve(Attachment{"gone", "eth0"}, Ip("10.1.2.3"), 0));
   ASSERT_TRUE(store.Reserve(Attachment{"keep", "eth1"}, Ip("10.1.2.4"), 0));
-  WriteFile(F("10.1.2.5"), "keep");        // legacy file of a valid container: kept
-  WriteFile(F("10.1.2.6"), "stale");       // legacy file of an unknown container
-  WriteFile(F("10.1.2.7"), "");            // the empty file a crashed Go ADD leaves
+  WriteFile(F("10.1.2.5"), "keep");   // legacy file of a valid container: kept
+  WriteFile(F("10.1.2.6"), "stale");  // legacy file of an unknown container
+  WriteFile(F("10.1.2.7"), "");       // the empty file a crashed Go ADD leaves
   WriteFile(F("10.1.2.8"), "gopod\r\neth0");
   EXPECT_EQ(store.Gc({Attachment{"keep", "eth0"}, Attachment{"gopod", "eth0"}}), 4u);
-  EXPECT_EQ(ListDir(NetDir()), (std::vector<std::string>{".index", "10.1.2.2", "10.1.2.5", "10.1.2.8",
-                                                      "last_reserved_ip.0", "lock"}));
+  EXPECT_EQ(ListDir(NetDir()),
+            (std::vector<std::string>{".index", "10.1.2.2", "10.1.2.5", "10.1.2.8", "last_reserved_ip.0", "lock"}));
   EXPECT_EQ(ListDir(F(".index")), (std::vector<std::string>{"keep:eth0"}));
   // An empty valid list releases everything but never the lock or the round-robin marker.
   EXPECT_EQ(store.Gc({}), 3u);

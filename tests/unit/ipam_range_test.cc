@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Range and range-set canonicalization: defaults, every error text, membership and overlap.
 #include <gtest/gtest.h>
 
@@ -12,8 +13,7 @@ namespace {
 IpAddr Ip(const char* s) { return *IpAddr::Parse(s); }
 IpNet Net(const char* s) { return *IpNet::Parse(s); }
 
-Range MakeRange(const char* subnet, const char* start = nullptr, const char* end = nullptr,
-                const char* gw = nullptr) {
+Range MakeRange(const char* subnet, const char* start = nullptr, const char* end = nullptr, const char* gw = nullptr) {
   Range r;
   r.subnet = Net(subnet);
   if (start) r.range_start = Ip(start);
@@ -76,8 +76,7 @@ TEST(IpamRange, Errors) {
   EXPECT_EQ(CanonError(MakeRange("10.1.2.5/24")),
             "Network has host bits set. For a subnet mask of length 24 the network address is 10.1.2.0");
   EXPECT_EQ(CanonError(MakeRange("10.1.2.0/24", "10.1.3.1")), "RangeStart 10.1.3.1 not in network 10.1.2.0/24");
-  EXPECT_EQ(CanonError(MakeRange("10.1.2.0/24", nullptr, "10.1.3.1")),
-            "RangeEnd 10.1.3.1 not in network 10.1.2.0/24");
+  EXPECT_EQ(CanonError(MakeRange("10.1.2.0/24", nullptr, "10.1.3.1")), "RangeEnd 10.1.3.1 not in network 10.1.2.0/24");
   EXPECT_EQ(CanonError(MakeRange("10.1.2.0/24", "fd00::1")), "RangeStart fd00::1 not in network 10.1.2.0/24");
   // A start after the given end fails the start check, as in the reference.
   EXPECT_EQ(CanonError(MakeRange("10.1.2.0/24", "10.1.2.50", "10.1.2.40")),

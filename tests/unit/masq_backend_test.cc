@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The generated iptables-restore / nft transactions and the backends' decisions, with a fake
 // process runner that records every exec (the point of the design is how few there are).
 #include <gtest/gtest.h>
@@ -38,10 +39,16 @@ TEST(MasqIptablesScriptTest, SetupV4) {
   EXPECT_EQ(IptablesSetupScript(kChain, comment, {Net("10.88.0.2/24")}),
             "*nat\n"
             "-N CNI-08e088460ee8f8a377978e0a\n"
-            "-A CNI-08e088460ee8f8a377978e0a -d 10.88.0.0/24 -m comment --comment " + q + " -j ACCEPT\n"
-            "-A CNI-08e088460ee8f8a377978e0a ! -d 224.0.0.0/4 -m comment --comment " + q + " -j MASQUERADE\n"
-            "-A POSTROUTING -s 10.88.0.2/32 -m comment --comment " + q + " -j CNI-08e088460ee8f8a377978e0a\n"
-            "COMMIT\n");
+            "-A CNI-08e088460ee8f8a377978e0a -d 10.88.0.0/24 -m comment --comment " +
+                q +
+                " -j ACCEPT\n"
+                "-A CNI-08e088460ee8f8a377978e0a ! -d 224.0.0.0/4 -m comment --comment " +
+                q +
+                " -j MASQUERADE\n"
+                "-A POSTROUTING -s 10.88.0.2/32 -m comment --comment " +
+                q +
+                " -j CNI-08e088460ee8f8a377978e0a\n"
+                "COMMIT\n");
 }
 
 TEST(MasqIptablesScriptTest, SetupV6WithTwoAddressesPutsAcceptsFirst) {
@@ -69,14 +76,15 @@ TEST(MasqIptablesScriptTest, FindJumpRules) {
   const std::string listing =
       "-P POSTROUTING ACCEPT\n"
       "-A POSTROUTING -s 10.88.0.2/32 -m comment --comment \"name: \\\"brnet\\\" id: \\\"abc123\\\"\" -j CNI-aaa\n"
-      "-A POSTROUTING -s 10.88.0.0/24 -j CNI-aaa\n"          // the legacy CIDR form
-      "-A POSTROUTING -s 10.88.0.3/32 -j CNI-aaab\n"          // another chain, same prefix
-      "-A POSTROUTING -j CNI-aaa -m foo\n"                    // not a jump at the end
+      "-A POSTROUTING -s 10.88.0.0/24 -j CNI-aaa\n"   // the legacy CIDR form
+      "-A POSTROUTING -s 10.88.0.3/32 -j CNI-aaab\n"  // another chain, same prefix
+      "-A POSTROUTING -j CNI-aaa -m foo\n"            // not a jump at the end
       "-A CNI-aaa -j MASQUERADE\n";
-  EXPECT_EQ(FindJumpRules(listing, "CNI-aaa"),
-            (std::vector<std::string>{
-                "POSTROUTING -s 10.88.0.2/32 -m comment --comment \"name: \\\"brnet\\\" id: \\\"abc123\\\"\" -j CNI-aaa",
-                "POSTROUTING -s 10.88.0.0/24 -j CNI-aaa"}));
+  EXPECT_EQ(
+      FindJumpRules(listing, "CNI-aaa"),
+      (std::vector<std::string>{
+          "POSTROUTING -s 10.88.0.2/32 -m comment --comment \"name: \\\"brnet\\\" id: \\\"abc123\\\"\" -j CNI-aaa",
+          "POSTROUTING -s 10.88.0.0/24 -j CNI-aaa"}));
 }
 
 TEST(MasqIptablesTest, SetupIsOneRestorePerFamily) {
@@ -85,7 +93,8 @@ TEST(MasqIptablesTest, SetupIsOneRestorePerFamily) {
   m.Setup(kTarget, {Net("10.88.0.2/24"), Net("fd00::2/64")});
   ASSERT_EQ(fake.calls.size(), 2u);
   EXPECT_EQ(fake.Argv(0), "/sbin/iptables-restore --noflush -w 5");
-  EXPECT_EQ(fake.calls[0].stdin_data, IptablesSetupScript(kChain, IptablesComment("brnet", "abc123"), {Net("10.88.0.2/24")}));
+  EXPECT_EQ(fake.calls[0].stdin_data,
+            IptablesSetupScript(kChain, IptablesComment("brnet", "abc123"), {Net("10.88.0.2/24")}));
   EXPECT_EQ(fake.Argv(1), "/sbin/ip6tables-restore --noflush -w 5");
   EXPECT_NE(fake.calls[1].stdin_data.find("-A POSTROUTING -s fd00::2/128 "), std::string::npos);
 }
@@ -98,7 +107,8 @@ TEST(MasqIptablesTest, SetupReplacesLeftoverChain) {
   m.Setup(kTarget, {Net("10.88.0.2/24")});
   ASSERT_EQ(fake.calls.size(), 4u);
   EXPECT_EQ(fake.Argv(1), "/sbin/iptables -w 5 -t nat -S POSTROUTING");
-  EXPECT_EQ(fake.calls[2].stdin_data, IptablesSlowTeardownScript(kChain, {"POSTROUTING -s 10.88.0.9/32 -j " + std::string(kChain)}));
+  EXPECT_EQ(fake.calls[2].stdin_data,
+            IptablesSlowTeardownScript(kChain, {"POSTROUTING -s 10.88.0.9/32 -j " + std::string(kChain)}));
   EXPECT_EQ(fake.calls[3].stdin_data, fake.calls[0].stdin_data);
 }
 
@@ -120,11 +130,11 @@ TEST(MasqIptablesTest, SetupFailureReportsStderr) {
 
 TEST(MasqIptablesTest, V6FailureUndoesV4) {
   FakeRunner fake;
-  fake.Reply(0);                   // v4 restore
-  fake.Reply(1, "", "no v6\n");    // v6 restore
-  fake.Reply(1, "", "no v6\n");    // v6 listing (leftover cleanup): unusable
-  fake.Reply(1, "", "no v6\n");    // v6 retry
-  fake.Reply(0);                   // v4 fast teardown
+  fake.Reply(0);                 // v4 restore
+  fake.Reply(1, "", "no v6\n");  // v6 restore
+  fake.Reply(1, "", "no v6\n");  // v6 listing (leftover cleanup): unusable
+  fake.Reply(1, "", "no v6\n");  // v6 retry
+  fake.Reply(0);                 // v4 fast teardown
   IptablesMasquerader m(AllTools(), fake.AsRunner(), UnusedNft());
   EXPECT_THROW(m.Setup(kTarget, {Net("10.88.0.2/24"), Net("fd00::2/64")}), Error);
   ASSERT_EQ(fake.calls.size(), 5u);
@@ -201,10 +211,13 @@ TEST(MasqIptablesScriptTest, FindNetworkJumpsOnlyTrustsMatchingHashes) {
   const std::string odd = IptablesChainName("brnet", "we\"ird");
   const std::string listing =
       "-P POSTROUTING ACCEPT\n"
-      "-A POSTROUTING -s 10.88.0.2/32 -m comment --comment \"name: \\\"brnet\\\" id: \\\"keep\\\"\" -j " + keep + "\n" +
-      "-A POSTROUTING -s 10.88.0.3/32 -m comment --comment \"name: \\\"brnet\\\" id: \\\"we\\\\\\\"ird\\\"\" -j " + odd + "\n" +
+      "-A POSTROUTING -s 10.88.0.2/32 -m comment --comment \"name: \\\"brnet\\\" id: \\\"keep\\\"\" -j " +
+      keep + "\n" +
+      "-A POSTROUTING -s 10.88.0.3/32 -m comment --comment \"name: \\\"brnet\\\" id: \\\"we\\\\\\\"ird\\\"\" -j " +
+      odd + "\n" +
       // Right comment, but the chain is not the hash of it: not ours to touch.
-      "-A POSTROUTING -s 10.88.0.4/32 -m comment --comment \"name: \\\"brnet\\\" id: \\\"forged\\\"\" -j " + keep + "\n" +
+      "-A POSTROUTING -s 10.88.0.4/32 -m comment --comment \"name: \\\"brnet\\\" id: \\\"forged\\\"\" -j " + keep +
+      "\n" +
       // Another network.
       "-A POSTROUTING -s 10.89.0.2/32 -m comment --comment \"name: \\\"brnet2\\\" id: \\\"x\\\"\" -j " +
       IptablesChainName("brnet2", "x") + "\n" +
@@ -224,8 +237,10 @@ TEST(MasqIptablesTest, GcRemovesChainsOfInvalidContainers) {
   const std::string stale = IptablesChainName("brnet", "stale");
   FakeRunner fake;
   fake.Reply(0, "-A POSTROUTING -s 10.88.0.2/32 -m comment --comment \"name: \\\"brnet\\\" id: \\\"keep\\\"\" -j " +
-                    keep + "\n-A POSTROUTING -s 10.88.0.3/32 -m comment --comment \"name: \\\"brnet\\\" id: "
-                    "\\\"stale\\\"\" -j " + stale + "\n");
+                    keep +
+                    "\n-A POSTROUTING -s 10.88.0.3/32 -m comment --comment \"name: \\\"brnet\\\" id: "
+                    "\\\"stale\\\"\" -j " +
+                    stale + "\n");
   fake.Reply(0);
   fake.Reply(0, "-P POSTROUTING ACCEPT\n");
   IptablesMasquerader m(AllTools(), fake.AsRunner(), UnusedNft());
@@ -286,9 +301,9 @@ TEST(MasqNftTest, SetupDeletesStaleRulesOfTheSameInstanceOnly) {
   ASSERT_EQ(fake.calls.size(), 2u);
   EXPECT_EQ(fake.Argv(0), "/sbin/nft -j list chain inet cni_plugins_masquerade masq_checks");
   EXPECT_EQ(fake.Argv(1), "/sbin/nft -f -");
-  EXPECT_EQ(fake.calls[1].stdin_data,
-            NftSetupScript("d23676b4f2d9fe04-ebce0e3dd4dafae3, net: mynet, if: eth0, id: abc123",
-                           {Net("10.0.0.5/24")}, {6}));
+  EXPECT_EQ(
+      fake.calls[1].stdin_data,
+      NftSetupScript("d23676b4f2d9fe04-ebce0e3dd4dafae3, net: mynet, if: eth0, id: abc123", {Net("10.0.0.5/24")}, {6}));
 }
 
 TEST(MasqNftTest, SetupOnEmptyHostCreatesTable) {
@@ -371,8 +386,8 @@ TEST(MasqSelectionTest, AutoWithNothingInstalledFails) {
 
 TEST(MasqSelectionTest, TeardownUsesBothBackendsAndCollectsErrors) {
   FakeRunner fake;
-  fake.Reply(0);                                  // iptables fast path
-  fake.Reply(0, kNftListing);                     // nft list
+  fake.Reply(0);                                         // iptables fast path
+  fake.Reply(0, kNftListing);                            // nft list
   fake.Reply(1, "", "Error: Could not process rule\n");  // nft delete fails
   auto m = MakeTeardownMasquerader(AllTools(), fake.AsRunner(), UnusedNft());
   try {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The iptables-nft rules we write over netlink, at the message level: byte-for-byte what
 // iptables-restore 1.8.9 (nf_tables) sent for the same rules, captured with strace, and the
 // prefix encodings of iptables-nft's add_addr. The kernel tests compare the live result.
@@ -50,7 +51,8 @@ std::vector<Message> Split(const std::vector<uint8_t>& wire) {
     std::memcpy(&m.hdr, wire.data() + off, sizeof(m.hdr));
     EXPECT_GE(m.hdr.nlmsg_len, NLMSG_HDRLEN);
     EXPECT_LE(off + m.hdr.nlmsg_len, wire.size());
-    m.body.assign(wire.begin() + static_cast<long>(off + NLMSG_HDRLEN), wire.begin() + static_cast<long>(off + m.hdr.nlmsg_len));
+    m.body.assign(wire.begin() + static_cast<long>(off + NLMSG_HDRLEN),
+                  wire.begin() + static_cast<long>(off + m.hdr.nlmsg_len));
     out.push_back(m);
     off += NLMSG_ALIGN(m.hdr.nlmsg_len);
   }
@@ -130,7 +132,8 @@ TEST(NftBatchTest, AGenerationBindsTheBatchInItsBeginMessage) {
 }
 
 TEST(XtNftSetupBatchTest, DualSubnetsGetOneAcceptEachAndOneJumpPerAddress) {
-  auto batch = XtNftSetupBatch("CNI-abc", kComment, {Net("10.88.0.5/16"), Net("10.99.0.7/24"), Net("10.88.0.5/16")}, false);
+  auto batch =
+      XtNftSetupBatch("CNI-abc", kComment, {Net("10.88.0.5/16"), Net("10.99.0.7/24"), Net("10.88.0.5/16")}, false);
   auto msgs = Split(batch.Encode(1));
   int rules = 0;
   for (const auto& m : msgs) rules += m.hdr.nlmsg_type == Nft(NFT_MSG_NEWRULE);

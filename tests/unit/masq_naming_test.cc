@@ -1,11 +1,12 @@
+// SPDX-License-Identifier: Apache-2.0
 // Names and comments shared with the reference plugins: if these drift, rules made by one
 // implementation are no longer found by the other.
 #include <gtest/gtest.h>
 
 #include "common/error.h"
-#include "masq/masq.h"
 #include "masq/iptables.h"
 #include "masq/iptables_nft.h"
+#include "masq/masq.h"
 #include "masq/nftables.h"
 
 namespace cnb::masq {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Byte-level checks of the raw link requests, and the random name/MAC helpers.
 #include <linux/if_link.h>
 #include <sys/socket.h>

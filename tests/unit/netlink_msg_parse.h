@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A small, independent rtnetlink parser for the unit tests: walks the bytes our builders
 // produce with the kernel UAPI macros only, so the builders are not checked against themselves.
 #pragma once

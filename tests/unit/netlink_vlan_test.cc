@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Byte-level checks of the raw VLAN requests (this machine's kernel cannot run them).
 #include <linux/if_bridge.h>
 #include <linux/if_link.h>

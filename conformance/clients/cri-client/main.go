@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // cri-client is a minimal CRI v1 client: it asks a container runtime (containerd's CRI
 // plugin) for pod sandboxes the way the kubelet does, so that the runtime, not we, makes
 // the CNI calls. Built against k8s.io/cri-api as vendored in Debian's containerd source.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // gocni-driver calls CNI plugins the way containerd's CRI plugin does for a pod
 // sandbox: through containerd's go-cni library, with the loopback network plus the
 // first conflist of a config dir, the K8S_POD_* labels and IgnoreUnknown=1.

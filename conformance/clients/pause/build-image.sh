@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Builds the local pod-sandbox ("pause") image without a registry or an image builder: the
 # static pause.c is the whole root filesystem, packed by hand as an OCI image layout
 # (oci-layout, index.json, blobs/sha256/{layer,config,manifest}) in one tar, which

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /* The pod sandbox's only process, as the kubelet's pause image runs it: it holds the pod's
  * namespaces open, reaps orphans (it is PID 1 of the pod when the PID namespace is shared)
  * and exits on SIGINT/SIGTERM. Built static, so the image needs nothing else. */
