@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # Static checks, as scripts/test.sh runs them: clang-format (.clang-format), clang-tidy
 # (.clang-tidy, over the production sources, with build/'s compile_commands.json), shellcheck
-# (.shellcheckrc) and the function-length limit. Prints what fails; exits non-zero if anything did.
+# (.shellcheckrc), the function-length limit and the module graph (scripts/check-deps.py).
+# Prints what fails; exits non-zero if anything did.
 #
-#   scripts/lint.sh            all four (needs a configured build/ for clang-tidy)
+#   scripts/lint.sh            all of them (needs a configured build/ for clang-tidy)
 #   scripts/lint.sh --fix      clang-format -i first, then the checks
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 1
@@ -26,6 +27,9 @@ shellcheck "${shell[@]}" || failed=1
 
 echo "== function length"
 /usr/bin/python3 scripts/check-function-length.py || failed=1
+
+echo "== module dependencies"
+/usr/bin/python3 scripts/check-deps.py || failed=1
 
 echo "== clang-tidy (${#production[@]} production files)"
 if [[ ! -f build/compile_commands.json ]]; then
