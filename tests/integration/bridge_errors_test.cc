@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: Apache-2.0
 // Failures, black-box: the right CNI error code and message as JSON on stdout with exit status
 // 1, and a failed ADD leaves nothing behind (no veth, no pod interface, no reservation).
+#include <chrono>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 #include "support/bridge_fixture.h"
+#include "support/temp_dir.h"
 
 namespace cnb::test {
 namespace {
@@ -193,6 +197,114 @@ TEST_P(SecondAddTest, SecondAddOfSameIfnameFailsAndFirstPodKeepsWorking) {
 
 INSTANTIATE_TEST_SUITE_P(ContainerId, SecondAddTest, ::testing::Bool(),
                          [](const auto& info) { return info.param ? "Same" : "Different"; });
+
+}  // namespace
+}  // namespace cnb::test
+
+namespace cnb::test {
+namespace {
+
+// The lines of a `strace -e trace=sendmsg` log, in order, one call each.
+std::vector<std::string> SendmsgCalls(const std::string& log) {
+  std::vector<std::string> calls;
+  size_t start = 0;
+  while (start < log.size()) {
+    size_t end = log.find('\n', start);
+    if (end == std::string::npos) end = log.size();
+    std::string line = log.substr(start, end - start);
+    if (line.find("sendmsg(") != std::string::npos) calls.push_back(line);
+    start = end + 1;
+  }
+  return calls;
+}
+
+// The veth's undo is registered the moment the kernel made it. strace's fault injection makes
+// the very next request fail (the lookup of the new host end, found in a traced ADD as the first
+// RTM_GETLINK after the veth's RTM_NEWLINK): no veth may stay behind. Before, the undo came
+// after that lookup, and the pair leaked.
+TEST_F(BridgeErrorTest, AFailureRightAfterTheVethIsMadeLeavesNoVeth) {
+  auto conf = Conf();
+  ASSERT_PLUGIN_OK(Add(NewPod(), conf));  // the bridge exists from here on: the same path each time
+  TempDir dir;
+  const std::string trace = dir.path() + "/trace";
+  Pod& probe = NewPod();
+  ASSERT_PLUGIN_OK(RunPlugin(node(), "bridge", Env({"ADD", probe.id, probe.path(), "eth0", ""}), conf.dump(),
+                             {"strace", "-f", "-qq", "-e", "trace=sendmsg", "-o", trace}));
+  const std::vector<std::string> calls = SendmsgCalls(ReadFile(trace));
+  size_t veth = 0;
+  while (veth < calls.size() &&
+         !(calls[veth].find("RTM_NEWLINK") != std::string::npos && calls[veth].find("\"veth\"") != std::string::npos)) {
+    ++veth;
+  }
+  ASSERT_LT(veth, calls.size()) << "no veth RTM_NEWLINK in the trace";
+  size_t lookup = veth + 1;
+  while (lookup < calls.size() && calls[lookup].find("RTM_GETLINK") == std::string::npos) ++lookup;
+  ASSERT_LT(lookup, calls.size()) << "no RTM_GETLINK after the veth was made";
+
+  const auto veths_before = NodeVeths();
+  Pod& victim = NewPod();
+  auto r = RunPlugin(node(), "bridge", Env({"ADD", victim.id, victim.path(), "eth0", ""}), conf.dump(),
+                     {"strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=sendmsg", "-e",
+                      "inject=sendmsg:error=ENOBUFS:when=" + std::to_string(lookup + 1)});
+  // The injected failure hit the lookup of the new host end, nothing earlier.
+  ExpectCniError(r, 999, "failed to look up link \"veth");
+  ExpectNothingLeftFor(victim, veths_before);
+}
+
+// The IPAM undo is registered as soon as the IPAM plugin reported success, before its answer is
+// decoded: an IPAM plugin whose ADD reserves (through host-local) and then prints something
+// that is not JSON must not leave the reservation behind.
+TEST_F(BridgeErrorTest, AnIpamResultThatCannotBeDecodedIsReleased) {
+  TempDir dir;
+  const std::string ipam = dir.path() + "/garbled-ipam";
+  WriteFile(ipam,
+            "#!/bin/sh\n"
+            "# host-local's reservation, then an answer nobody can read.\n"
+            "if [ \"$CNI_COMMAND\" = ADD ]; then " +
+                PluginDir() +
+                "/host-local >/dev/null; echo 'not JSON'; exit 0; fi\n"
+                "exec " +
+                PluginDir() + "/host-local\n",
+            0755);
+  auto conf = Conf();
+  conf["ipam"]["type"] = "garbled-ipam";
+  Pod& pod = NewPod();
+  const auto veths_before = NodeVeths();
+  auto env = Env({"ADD", pod.id, pod.path(), "eth0", ""});
+  env["CNI_PATH"] = dir.path() + ":" + PluginDir();
+  auto r = RunPlugin(node(), "bridge", env, conf.dump());
+  ExpectCniError(r, 6, "failed to decode IPAM result");
+  ExpectNothingLeftFor(pod, veths_before);
+  EXPECT_TRUE(IpamIpFiles(data_dir(), kNet).empty()) << "the garbled ADD's reservation was not released";
+}
+
+}  // namespace
+}  // namespace cnb::test
+
+namespace cnb::test {
+namespace {
+
+// A spawned IPAM plugin is owned by the bridge from spawn to reaping: when the bridge fails
+// while it runs (strace makes the bridge's first poll(), the wait for the plugin, fail), the
+// plugin is killed, not left running on its own.
+TEST_F(BridgeErrorTest, AFailureWhileTheIpamPluginRunsKillsIt) {
+  TempDir dir;
+  const std::string marker = dir.path() + "/still-ran";
+  const std::string ipam = dir.path() + "/slow-ipam";
+  WriteFile(ipam, "#!/bin/sh\nsleep 1\ntouch " + marker + "\nexec " + PluginDir() + "/host-local\n", 0755);
+  auto conf = Conf();
+  conf["ipam"]["type"] = "slow-ipam";
+  Pod& pod = NewPod();
+  const auto veths_before = NodeVeths();
+  auto env = Env({"ADD", pod.id, pod.path(), "eth0", ""});
+  env["CNI_PATH"] = dir.path() + ":" + PluginDir();
+  auto r = RunPlugin(node(), "bridge", env, conf.dump(),
+                     {"strace", "-qq", "-o", "/dev/null", "-e", "trace=poll", "-e", "inject=poll:error=EINVAL:when=1"});
+  ExpectCniError(r, 999, "poll");
+  ExpectNothingLeftFor(pod, veths_before);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_FALSE(FileExists(marker)) << "the IPAM plugin ran on after the bridge gave up on it";
+}
 
 }  // namespace
 }  // namespace cnb::test

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // GC and STATUS (spec 1.1.0), black-box. The reference v1.1.1 predates both; HEAD accepts GC
 // without doing anything. Ours releases stale reservations and masquerade rules.
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -65,6 +67,54 @@ TEST_F(BridgeGcStatusTest, GcRemovesMasqRulesOfStaleAttachmentsOnly) {
   EXPECT_NE(rules.find(MasqChainName(kNet, keep.id)), std::string::npos) << rules;
   EXPECT_EQ(rules.find(MasqChainName(kNet, stale.id)), std::string::npos) << rules;
   EXPECT_EQ(rules.find(stale.id), std::string::npos) << rules;
+}
+
+// An ambiguous list is an error (code 7) before anything is released, for the bridge's
+// masquerade GC and host-local's reservations alike: treating it as "nothing is valid" would
+// wipe the network.
+TEST_F(BridgeGcStatusTest, GcOnAnAmbiguousListReleasesNothing) {
+  Pod& pod = NewPod();
+  auto add = Add(pod, MasqConf());
+  ASSERT_PLUGIN_OK(add);
+  const std::vector<std::string> files = IpamIpFiles(data_dir(), kNet);
+  ASSERT_EQ(files.size(), 1u);
+  for (json bad : {json(nullptr), json("x"), json::array({5}), json::array({{{"containerID", pod.id}}})}) {
+    SCOPED_TRACE(bad.dump());
+    auto conf = MasqConf();
+    conf["cni.dev/valid-attachments"] = bad;
+    ExpectCniError(RunNoContainer("GC", conf), 7, "nothing was released");
+    // ... and both plugins' state is untouched: the reservation, the NAT chain, the pod's link.
+    EXPECT_EQ(IpamIpFiles(data_dir(), kNet), files);
+    EXPECT_NE(NatRules(node()).find(MasqChainName(kNet, pod.id)), std::string::npos);
+    EXPECT_TRUE(HasAddr(pod.name(), "eth0", FirstAddress(add.json)));
+    // host-local on its own says the same.
+    auto hl = RunPlugin(node(), "host-local", {{"CNI_COMMAND", "GC"}, {"CNI_PATH", PluginDir()}}, conf.dump());
+    ExpectCniError(hl, 7, "nothing was released");
+    EXPECT_EQ(IpamIpFiles(data_dir(), kNet), files);
+  }
+}
+
+// libcni sends both keys; what either lists is kept.
+TEST_F(BridgeGcStatusTest, GcWithBothKeysKeepsWhatEitherLists) {
+  Pod& a = NewPod();
+  Pod& b = NewPod();
+  Pod& stale = NewPod();
+  auto add_a = Add(a, MasqConf());
+  auto add_b = Add(b, MasqConf());
+  ASSERT_PLUGIN_OK(add_a);
+  ASSERT_PLUGIN_OK(add_b);
+  ASSERT_PLUGIN_OK(Add(stale, MasqConf()));
+  auto conf = MasqConf();
+  conf["cni.dev/valid-attachments"] = json::array({{{"containerID", a.id}, {"ifname", "eth0"}}});
+  conf["cni.dev/attachments"] = json::array({{{"containerID", b.id}, {"ifname", "eth0"}}});
+  ASSERT_PLUGIN_OK(RunNoContainer("GC", conf));
+  std::vector<std::string> kept = {WithoutPrefix(FirstAddress(add_a.json)), WithoutPrefix(FirstAddress(add_b.json))};
+  std::sort(kept.begin(), kept.end());
+  EXPECT_EQ(IpamIpFiles(data_dir(), kNet), kept);
+  const std::string rules = NatRules(node());
+  EXPECT_NE(rules.find(MasqChainName(kNet, a.id)), std::string::npos) << rules;
+  EXPECT_NE(rules.find(MasqChainName(kNet, b.id)), std::string::npos) << rules;
+  EXPECT_EQ(rules.find(MasqChainName(kNet, stale.id)), std::string::npos) << rules;
 }
 
 TEST_F(BridgeGcStatusTest, GcNeedsSpec110) {

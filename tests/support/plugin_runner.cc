@@ -35,7 +35,8 @@ std::string PluginRun::Describe() const {
 }
 
 PluginRun RunPlugin(const std::string& node_ns, const std::string& plugin,
-                    const std::map<std::string, std::string>& cni_env, const std::string& stdin_data) {
+                    const std::map<std::string, std::string>& cni_env, const std::string& stdin_data,
+                    const std::vector<std::string>& wrapper) {
   std::map<std::string, std::string> env = cni_env;
   // The plugin runs iptables/ip6tables/nft by name, as on a node.
   env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -44,6 +45,7 @@ PluginRun RunPlugin(const std::string& node_ns, const std::string& plugin,
 
   std::vector<std::string> argv;
   if (!node_ns.empty()) argv = {"ip", "netns", "exec", node_ns};
+  argv.insert(argv.end(), wrapper.begin(), wrapper.end());
   argv.push_back(PluginDir() + "/" + plugin);
 
   PluginRun run;

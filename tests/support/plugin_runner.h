@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -30,6 +31,9 @@ struct PluginRun {
 // `cni_env` + PATH (+ sanitizer options when set, so an ASan build reports alike).
 // Flags a test failure when the plugin's stderr shows a sanitizer report.
 PluginRun RunPlugin(const std::string& node_ns, const std::string& plugin,
-                    const std::map<std::string, std::string>& cni_env, const std::string& stdin_data);
+                    const std::map<std::string, std::string>& cni_env, const std::string& stdin_data,
+                    const std::vector<std::string>& wrapper = {});
+// The same under `wrapper` (a command line the plugin's path is appended to), e.g. strace with
+// its fault injection.
 
 }  // namespace cnb::test

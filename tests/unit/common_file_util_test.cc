@@ -16,6 +16,7 @@
 namespace cnb {
 namespace {
 
+using test::ListDir;
 using test::ReadFile;
 using test::TempDir;
 
@@ -95,6 +96,21 @@ TEST(FileUtil, DirReaderListsEntriesWithoutDotsAndMissingDirIsEmpty) {
   int calls = 0;
   ForEachEntry(dir.path() + "/missing", [&](const std::string&, unsigned char) { ++calls; });
   EXPECT_EQ(calls, 0);
+}
+
+size_t OpenFds() { return ListDir("/proc/self/fd").size(); }
+
+// The directory stream is owned from the moment it is opened: a callback that throws half-way
+// through a listing leaves no descriptor open (ForEachEntry used to hold a raw DIR*).
+TEST(FileUtil, AThrowingCallbackLeaksNoDirectoryStream) {
+  TempDir dir;
+  for (const char* name : {"a", "b", "c"}) WriteNewFile(dir.path() + "/" + name, "");
+  const size_t before = OpenFds();
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_THROW(ForEachEntry(dir.path(), [](const std::string&, unsigned char) { throw Error(ErrorCode::kIo, "x"); }),
+                 Error);
+  }
+  EXPECT_EQ(OpenFds(), before);
 }
 
 }  // namespace
