@@ -8,17 +8,10 @@
 #include <linux/netfilter_ipv4.h>
 #include <sys/stat.h>
 
-#include <unistd.h>
-
-#include <algorithm>
-#include <chrono>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
-#include <functional>
-#include <random>
 #include <set>
-#include <thread>
 
 #include "common/error.h"
 #include "common/log.h"
@@ -60,16 +53,6 @@ std::vector<Expr> Rule(std::vector<Expr> match, const std::string& comment, Expr
   match.push_back(Expr::Counter());
   match.push_back(std::move(action));
   return match;
-}
-
-// Losing the race again and again means other commits arrive faster than a listing takes:
-// wait a random while (growing, at most 10 ms) so that the racers stop colliding.
-void BackOff(int attempt) {
-  if (attempt < 3) return;
-  thread_local std::minstd_rand rng(static_cast<unsigned>(::getpid()) ^
-                                    static_cast<unsigned>(std::hash<std::thread::id>()(std::this_thread::get_id())));
-  const unsigned max_us = std::min(10000u, 100u << std::min(attempt - 3, 7));
-  std::this_thread::sleep_for(std::chrono::microseconds(rng() % max_us));
 }
 
 }  // namespace
@@ -148,35 +131,20 @@ void XtNftSetup(nl::nft::NftSocket& sock, const std::string& chain, const std::s
 
 void XtNftTeardown(nl::nft::NftSocket& sock, bool v6, const std::string& chain) {
   const uint8_t family = FamilyOf(v6);
-  // The batch is built from a listing of POSTROUTING and is bound to the generation the listing
-  // saw: if another commit (a concurrent ADD or DEL) moved the ruleset in between, the kernel
-  // refuses it (ERESTART) and we look again. Without that, a listing that missed our jump would
-  // delete a chain still jumped to (EBUSY). A missing table or chain reads as empty, and an
-  // empty batch is not sent.
-  constexpr int kAttempts = 50;
-  for (int attempt = 1;; ++attempt) {
-    try {
-      const uint32_t generation = sock.Generation();
-      nl::nft::Batch batch(family);
-      for (const auto& rule : sock.ListRules(family, kNatTable, kPostrouting)) {
-        if (rule.jump == chain) batch.DeleteRule(kNatTable, kPostrouting, rule.handle);
-      }
-      if (sock.ChainExists(family, kNatTable, chain)) {
-        batch.FlushChain(kNatTable, chain);
-        batch.DeleteChain(kNatTable, chain);
-      }
-      sock.Commit(batch, generation);
-      return;
-    } catch (const Error& e) {
-      // ERESTART: the ruleset moved on. EINTR: the listing kept being interrupted. ENOENT and
-      // EBUSY cannot follow from a listing the kernel vouched for, but a kernel without
-      // generation checks would answer so. In every case: look again.
-      const int err = e.sys_errno();
-      const bool stale = err == ERESTART || err == EINTR || err == EBUSY || e.IsNotFound();
-      if (!stale || attempt == kAttempts) throw;
-      BackOff(attempt);
+  // Built from a listing of POSTROUTING and bound to what the listing saw (see
+  // CommitFromListing): a listing that missed our jump would delete a chain still jumped to
+  // (EBUSY). A missing table or chain reads as empty, and an empty batch is not sent.
+  sock.CommitFromListing([&](nl::nft::NftSocket& s) {
+    nl::nft::Batch batch(family);
+    for (const auto& rule : s.ListRules(family, kNatTable, kPostrouting)) {
+      if (rule.jump == chain) batch.DeleteRule(kNatTable, kPostrouting, rule.handle);
     }
-  }
+    if (s.ChainExists(family, kNatTable, chain)) {
+      batch.FlushChain(kNatTable, chain);
+      batch.DeleteChain(kNatTable, chain);
+    }
+    return batch;
+  });
 }
 
 }  // namespace cnb::masq

@@ -10,7 +10,9 @@
 #include <netlink/attr.h>
 #include <netlink/msg.h>
 
+#include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "common/error.h"
 #include "netlink/internal.h"
@@ -43,7 +45,7 @@ void PutExprData(nl_msg* msg, const Expr& e) {
   switch (e.kind) {
     case Expr::Kind::kPayload:
       PutBe32(msg, NFTA_PAYLOAD_DREG, NFT_REG_1);
-      PutBe32(msg, NFTA_PAYLOAD_BASE, NFT_PAYLOAD_NETWORK_HEADER);
+      PutBe32(msg, NFTA_PAYLOAD_BASE, e.base);
       PutBe32(msg, NFTA_PAYLOAD_OFFSET, e.offset);
       PutBe32(msg, NFTA_PAYLOAD_LEN, e.len);
       break;
@@ -73,6 +75,10 @@ void PutExprData(nl_msg* msg, const Expr& e) {
       nla_nest_end(msg, data);
       break;
     }
+    case Expr::Kind::kMeta:  // key first, as nft sends it
+      PutBe32(msg, NFTA_META_KEY, e.key);
+      PutBe32(msg, NFTA_META_DREG, NFT_REG_1);
+      break;
     case Expr::Kind::kMatch:
     case Expr::Kind::kTarget:
       // NFTA_MATCH_* and NFTA_TARGET_* have the same numbers.
@@ -92,11 +98,34 @@ const char* ExprName(Expr::Kind kind) {
     case Expr::Kind::kImmediate: return "immediate";
     case Expr::Kind::kMatch: return "match";
     case Expr::Kind::kTarget: return "target";
+    case Expr::Kind::kMeta: return "meta";
   }
   return "";
 }
 
-void ParseExpr(const nlattr* elem, RuleInfo* rule) {
+// A `meta load iifname => reg 1` seen, so that the next cmp's data is the interface name.
+struct ParseState {
+  bool iifname_loaded = false;
+};
+
+void ParseCmp(const nlattr* data, RuleInfo* rule) {
+  EachAttr(nla_data(data), static_cast<size_t>(nla_len(data)), [&](int type, const nlattr* a) {
+    if (type != NFTA_CMP_DATA) return;
+    EachAttr(nla_data(a), static_cast<size_t>(nla_len(a)), [&](int t, const nlattr* v) {
+      if (t == NFTA_DATA_VALUE) rule->iifname = StringOf(v);
+    });
+  });
+}
+
+bool LoadsIifname(const nlattr* data) {
+  bool iifname = false;
+  EachAttr(nla_data(data), static_cast<size_t>(nla_len(data)), [&](int type, const nlattr* a) {
+    if (type == NFTA_META_KEY) iifname = Be32At(a) == NFT_META_IIFNAME;
+  });
+  return iifname;
+}
+
+void ParseExpr(const nlattr* elem, RuleInfo* rule, ParseState* state) {
   std::string name;
   const nlattr* data = nullptr;
   EachAttr(nla_data(elem), static_cast<size_t>(nla_len(elem)), [&](int type, const nlattr* a) {
@@ -104,7 +133,12 @@ void ParseExpr(const nlattr* elem, RuleInfo* rule) {
     if (type == NFTA_EXPR_DATA) data = a;
   });
   if (!data) return;
-  if (name == "immediate") {
+  const bool after_iifname = std::exchange(state->iifname_loaded, false);
+  if (name == "meta") {
+    state->iifname_loaded = LoadsIifname(data);
+  } else if (name == "cmp") {
+    if (after_iifname) ParseCmp(data, rule);
+  } else if (name == "immediate") {
     EachAttr(nla_data(data), static_cast<size_t>(nla_len(data)), [&](int type, const nlattr* a) {
       if (type != NFTA_IMMEDIATE_DATA) return;
       EachAttr(nla_data(a), static_cast<size_t>(nla_len(a)), [&](int t, const nlattr* v) {
@@ -139,6 +173,19 @@ Expr Expr::NetworkPayload(uint32_t offset, uint32_t len) {
   return e;
 }
 
+Expr Expr::LinkPayload(uint32_t offset, uint32_t len) {
+  Expr e = NetworkPayload(offset, len);
+  e.base = NFT_PAYLOAD_LL_HEADER;
+  return e;
+}
+
+Expr Expr::MetaLoad(uint32_t key) {
+  Expr e;
+  e.kind = Kind::kMeta;
+  e.key = key;
+  return e;
+}
+
 Expr Expr::Bitwise(std::vector<uint8_t> mask) {
   Expr e;
   e.kind = Kind::kBitwise;
@@ -160,6 +207,13 @@ Expr Expr::Accept() {
   Expr e;
   e.kind = Kind::kImmediate;
   e.verdict = NF_ACCEPT;
+  return e;
+}
+
+Expr Expr::Verdict(int32_t code) {
+  Expr e;
+  e.kind = Kind::kImmediate;
+  e.verdict = code;
   return e;
 }
 
@@ -219,7 +273,7 @@ void Batch::AddChain(const std::string& table, const std::string& chain) {
 }
 
 void Batch::AppendRule(const std::string& table, const std::string& chain, const std::vector<Expr>& exprs,
-                       bool xt_compat) {
+                       bool xt_compat, const std::string& comment) {
   MsgPtr msg = NewMessage(NftType(NFT_MSG_NEWRULE), NLM_F_CREATE | NLM_F_APPEND | NLM_F_ACK, family_);
   PutString(msg.get(), NFTA_RULE_TABLE, table);
   PutString(msg.get(), NFTA_RULE_CHAIN, chain);
@@ -238,6 +292,10 @@ void Batch::AppendRule(const std::string& table, const std::string& chain, const
     PutBe32(msg.get(), NFTA_RULE_COMPAT_PROTO, 0);
     PutBe32(msg.get(), NFTA_RULE_COMPAT_FLAGS, 0);
     nla_nest_end(msg.get(), compat);
+  }
+  if (!comment.empty()) {
+    const std::vector<uint8_t> udata = CommentUserdata(comment);
+    Put(nla_put(msg.get(), NFTA_RULE_USERDATA, static_cast<int>(udata.size()), udata.data()));
   }
   Push(internal::ToBytes(msg.get()), "add rule to " + Where(table, chain));
 }
@@ -282,19 +340,57 @@ std::vector<uint8_t> Batch::Encode(uint32_t first_seq, std::optional<uint32_t> g
   return out;
 }
 
+// nft's userdata is a list of TLVs (type, length, value), each one byte of type and one of
+// length (libnftnl's nftnl_udata); type 0 is the rule comment.
+constexpr uint8_t kUdataRuleComment = 0;
+
+std::vector<uint8_t> CommentUserdata(const std::string& comment) {
+  if (comment.empty()) return {};
+  // A comment longer than a TLV can say is cut, as nft refuses it outright.
+  const size_t len = std::min<size_t>(comment.size(), 254);
+  std::vector<uint8_t> out = {kUdataRuleComment, static_cast<uint8_t>(len + 1)};
+  out.insert(out.end(), comment.begin(), comment.begin() + static_cast<long>(len));
+  out.push_back(0);
+  return out;
+}
+
+namespace {
+
+std::string CommentFromUserdata(const uint8_t* data, size_t len) {
+  for (size_t i = 0; i + 2 <= len;) {
+    const uint8_t type = data[i];
+    const size_t size = data[i + 1];
+    if (i + 2 + size > len) break;
+    if (type == kUdataRuleComment) {
+      const char* text = reinterpret_cast<const char*>(data + i + 2);
+      return std::string(text, strnlen(text, size));
+    }
+    i += 2 + size;
+  }
+  return {};
+}
+
+}  // namespace
+
 RuleInfo ParseRule(const uint8_t* attrs, size_t len) {
   RuleInfo rule;
+  std::string userdata_comment;
   EachAttr(attrs, len, [&](int type, const nlattr* a) {
     if (type == NFTA_RULE_HANDLE && nla_len(a) >= 8) {
       uint64_t v = 0;
       std::memcpy(&v, nla_data(a), 8);
       rule.handle = be64toh(v);
     } else if (type == NFTA_RULE_EXPRESSIONS) {
+      ParseState state;
       EachAttr(nla_data(a), static_cast<size_t>(nla_len(a)), [&](int t, const nlattr* elem) {
-        if (t == NFTA_LIST_ELEM) ParseExpr(elem, &rule);
+        if (t == NFTA_LIST_ELEM) ParseExpr(elem, &rule, &state);
       });
+    } else if (type == NFTA_RULE_USERDATA) {
+      userdata_comment =
+          CommentFromUserdata(static_cast<const uint8_t*>(nla_data(a)), static_cast<size_t>(nla_len(a)));
     }
   });
+  if (rule.comment.empty()) rule.comment = userdata_comment;
   return rule;
 }
 

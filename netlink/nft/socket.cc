@@ -12,8 +12,14 @@
 #include <poll.h>
 #include <sys/socket.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <random>
+#include <thread>
 #include <utility>
 
 #include "common/error.h"
@@ -232,6 +238,38 @@ std::vector<RuleInfo> NftSocket::DumpRules(uint8_t family, const std::string& ta
     return false;
   });
   return rules;
+}
+
+namespace {
+
+// Losing the race again and again means other commits arrive faster than a listing takes:
+// wait a random while (growing, at most 10 ms) so that the racers stop colliding.
+void BackOff(int attempt) {
+  if (attempt < 3) return;
+  thread_local std::minstd_rand rng(static_cast<unsigned>(::getpid()) ^
+                                    static_cast<unsigned>(std::hash<std::thread::id>()(std::this_thread::get_id())));
+  const unsigned max_us = std::min(10000u, 100u << std::min(attempt - 3, 7));
+  std::this_thread::sleep_for(std::chrono::microseconds(rng() % max_us));
+}
+
+}  // namespace
+
+void NftSocket::CommitFromListing(const std::function<Batch(NftSocket&)>& build) {
+  constexpr int kAttempts = 50;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      const uint32_t generation = Generation();
+      Commit(build(*this), generation);
+      return;
+    } catch (const Error& e) {
+      // ENOENT and EBUSY cannot follow from listings the kernel vouched for, but a kernel
+      // without generation checks would answer so.
+      const int err = e.sys_errno();
+      const bool stale = err == ERESTART || err == EINTR || err == EBUSY || e.IsNotFound();
+      if (!stale || attempt == kAttempts) throw;
+      BackOff(attempt);
+    }
+  }
 }
 
 NftSocket& LazyNftSocket::get() {

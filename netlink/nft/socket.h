@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,6 +30,11 @@ class NftSocket {
   void Commit(const Batch& batch, std::optional<uint32_t> genid = std::nullopt);
   // The ruleset's generation (NFT_MSG_GETGEN); every commit in the namespace moves it on.
   uint32_t Generation();
+  // Commits the batch `build` makes from what it lists on this socket, bound to the generation
+  // those listings saw. When another commit moved the ruleset in between (ERESTART), a dump kept
+  // being interrupted (EINTR), or the kernel says a listed object changed (ENOENT, EBUSY), it
+  // builds and commits again, backing off a random, growing while after repeated losses.
+  void CommitFromListing(const std::function<Batch(NftSocket&)>& build);
   bool TableExists(uint8_t family, const std::string& table);
   bool ChainExists(uint8_t family, const std::string& table, const std::string& chain);
   // The chain's rules in order; empty when the table or the chain does not exist. A dump the

@@ -15,51 +15,18 @@
 #include "masq/iptables.h"
 #include "masq/iptables_nft.h"
 #include "masq/nftables.h"
+#include "nft_wire_parse.h"
 
 namespace cnb::masq {
 namespace {
 
 using nl::nft::Expr;
+using Message = nltest::NlMessage;
+using nltest::NftType;
+using nltest::SplitMessages;
+using nltest::Unhex;
 
 IpNet Net(const char* text) { return *IpNet::Parse(text); }
-
-// Hex with "{N}" for a run of N zero bytes.
-std::vector<uint8_t> Unhex(const std::string& text) {
-  std::vector<uint8_t> out;
-  for (size_t i = 0; i < text.size();) {
-    if (text[i] == '{') {
-      size_t close = text.find('}', i);
-      out.insert(out.end(), std::stoul(text.substr(i + 1, close - i - 1)), 0);
-      i = close + 1;
-    } else {
-      out.push_back(static_cast<uint8_t>(std::stoul(text.substr(i, 2), nullptr, 16)));
-      i += 2;
-    }
-  }
-  return out;
-}
-
-struct Message {
-  nlmsghdr hdr;
-  std::vector<uint8_t> body;  // nfgenmsg and attributes
-};
-
-std::vector<Message> Split(const std::vector<uint8_t>& wire) {
-  std::vector<Message> out;
-  for (size_t off = 0; off + NLMSG_HDRLEN <= wire.size();) {
-    Message m;
-    std::memcpy(&m.hdr, wire.data() + off, sizeof(m.hdr));
-    EXPECT_GE(m.hdr.nlmsg_len, NLMSG_HDRLEN);
-    EXPECT_LE(off + m.hdr.nlmsg_len, wire.size());
-    m.body.assign(wire.begin() + static_cast<long>(off + NLMSG_HDRLEN),
-                  wire.begin() + static_cast<long>(off + m.hdr.nlmsg_len));
-    out.push_back(m);
-    off += NLMSG_ALIGN(m.hdr.nlmsg_len);
-  }
-  return out;
-}
-
-uint16_t Nft(int msg) { return static_cast<uint16_t>((NFNL_SUBSYS_NFTABLES << 8) | msg); }
 
 const std::string kComment = R"(name: "n" id: "c")";
 
@@ -83,12 +50,12 @@ const char* kIptablesJumpRule =
 
 TEST(XtNftSetupBatchTest, IsOneAckedTransactionInIptablesRestoreOrder) {
   auto batch = XtNftSetupBatch("CNI-abc", kComment, {Net("10.88.0.5/16")}, true);
-  auto msgs = Split(batch.Encode(100));
+  auto msgs = SplitMessages(batch.Encode(100));
   ASSERT_EQ(msgs.size(), 8u);
   EXPECT_EQ(msgs.front().hdr.nlmsg_type, NFNL_MSG_BATCH_BEGIN);
   EXPECT_EQ(msgs.back().hdr.nlmsg_type, NFNL_MSG_BATCH_END);
-  const std::vector<uint16_t> types = {Nft(NFT_MSG_NEWTABLE), Nft(NFT_MSG_NEWCHAIN), Nft(NFT_MSG_NEWRULE),
-                                       Nft(NFT_MSG_NEWRULE),  Nft(NFT_MSG_NEWCHAIN), Nft(NFT_MSG_NEWRULE)};
+  const std::vector<uint16_t> types = {NftType(NFT_MSG_NEWTABLE), NftType(NFT_MSG_NEWCHAIN), NftType(NFT_MSG_NEWRULE),
+                                       NftType(NFT_MSG_NEWRULE),  NftType(NFT_MSG_NEWCHAIN), NftType(NFT_MSG_NEWRULE)};
   for (size_t i = 0; i < types.size(); ++i) {
     const auto& h = msgs[i + 1].hdr;
     EXPECT_EQ(h.nlmsg_type, types[i]) << i;
@@ -106,10 +73,10 @@ TEST(XtNftSetupBatchTest, IsOneAckedTransactionInIptablesRestoreOrder) {
 
 TEST(XtNftSetupBatchTest, LeavesOutAnExistingPostrouting) {
   // Re-sending an existing base chain would be an update transaction (see XtNftSetupBatch).
-  auto msgs = Split(XtNftSetupBatch("CNI-abc", kComment, {Net("10.88.0.5/16")}, false).Encode(100));
+  auto msgs = SplitMessages(XtNftSetupBatch("CNI-abc", kComment, {Net("10.88.0.5/16")}, false).Encode(100));
   ASSERT_EQ(msgs.size(), 6u);
-  const std::vector<uint16_t> types = {Nft(NFT_MSG_NEWCHAIN), Nft(NFT_MSG_NEWRULE), Nft(NFT_MSG_NEWRULE),
-                                       Nft(NFT_MSG_NEWRULE)};
+  const std::vector<uint16_t> types = {NftType(NFT_MSG_NEWCHAIN), NftType(NFT_MSG_NEWRULE), NftType(NFT_MSG_NEWRULE),
+                                       NftType(NFT_MSG_NEWRULE)};
   for (size_t i = 0; i < types.size(); ++i) EXPECT_EQ(msgs[i + 1].hdr.nlmsg_type, types[i]) << i;
   EXPECT_TRUE(msgs[1].hdr.nlmsg_flags & NLM_F_EXCL);
   EXPECT_EQ(msgs[2].body, Unhex(kIptablesAcceptRule));
@@ -119,10 +86,10 @@ TEST(XtNftSetupBatchTest, LeavesOutAnExistingPostrouting) {
 TEST(NftBatchTest, AGenerationBindsTheBatchInItsBeginMessage) {
   nl::nft::Batch batch(NFPROTO_IPV4);
   batch.DeleteChain("nat", "CNI-abc");
-  auto unbound = Split(batch.Encode(7));
+  auto unbound = SplitMessages(batch.Encode(7));
   // nfgenmsg only: AF_UNSPEC, version 0, res_id = the nf_tables subsystem (big endian).
   EXPECT_EQ(unbound.front().body, Unhex("0000000a"));
-  auto bound = Split(batch.Encode(7, 0x01020304));
+  auto bound = SplitMessages(batch.Encode(7, 0x01020304));
   ASSERT_EQ(bound.size(), 3u);
   EXPECT_EQ(bound.front().hdr.nlmsg_type, NFNL_MSG_BATCH_BEGIN);
   EXPECT_EQ(bound.front().hdr.nlmsg_seq, 6u);
@@ -134,21 +101,20 @@ TEST(NftBatchTest, AGenerationBindsTheBatchInItsBeginMessage) {
 TEST(XtNftSetupBatchTest, DualSubnetsGetOneAcceptEachAndOneJumpPerAddress) {
   auto batch =
       XtNftSetupBatch("CNI-abc", kComment, {Net("10.88.0.5/16"), Net("10.99.0.7/24"), Net("10.88.0.5/16")}, false);
-  auto msgs = Split(batch.Encode(1));
+  auto msgs = SplitMessages(batch.Encode(1));
   int rules = 0;
-  for (const auto& m : msgs) rules += m.hdr.nlmsg_type == Nft(NFT_MSG_NEWRULE);
+  for (const auto& m : msgs) rules += m.hdr.nlmsg_type == NftType(NFT_MSG_NEWRULE);
   EXPECT_EQ(rules, 2 + 1 + 2);  // two ACCEPTs, MASQUERADE, a jump for each distinct address
 }
 
 TEST(XtNftSetupBatchTest, RulesReadBackThroughTheDumpParser) {
-  auto msgs = Split(XtNftSetupBatch("CNI-abc", kComment, {Net("fd00::5/64")}, true).Encode(1));
+  auto msgs = SplitMessages(XtNftSetupBatch("CNI-abc", kComment, {Net("fd00::5/64")}, true).Encode(1));
   const Message& jump = msgs[6];
-  const size_t header = NLMSG_ALIGN(sizeof(nfgenmsg));
   EXPECT_EQ(jump.body[0], 10);  // NFPROTO_IPV6
-  nl::nft::RuleInfo info = nl::nft::ParseRule(jump.body.data() + header, jump.body.size() - header);
+  nl::nft::RuleInfo info = nltest::ParseRuleMessage(jump);
   EXPECT_EQ(info.jump, "CNI-abc");
   EXPECT_EQ(info.comment, kComment);
-  nl::nft::RuleInfo masq = nl::nft::ParseRule(msgs[4].body.data() + header, msgs[4].body.size() - header);
+  nl::nft::RuleInfo masq = nltest::ParseRuleMessage(msgs[4]);
   EXPECT_EQ(masq.jump, "");
   EXPECT_EQ(masq.comment, kComment);
 }
