@@ -51,6 +51,7 @@ LinkInfo ToLinkInfo(rtnl_link* link) {
   info.oper_up = oper == IF_OPER_UP;
   char buf[32];
   info.operstate = rtnl_link_operstate2str(oper, buf, sizeof(buf));
+  if (const char* alias = rtnl_link_get_ifalias(link)) info.alias = alias;
   return info;
 }
 
@@ -233,6 +234,24 @@ void SetLinkUp(RouteSocket& sock, int ifindex, bool up) {
                  rtnl_link_unset_flags(c, IFF_UP);
                }
              });
+}
+
+void SetLinkUp(RouteSocket& sock, int ifindex, const std::string& alias) {
+  ChangeLink(sock, ifindex, "failed to set up " + IndexName(ifindex), [&alias](rtnl_link* c) {
+    rtnl_link_set_flags(c, IFF_UP);
+    if (!alias.empty()) rtnl_link_set_ifalias(c, alias.c_str());
+  });
+}
+
+std::vector<LinkInfo> ListLinks(RouteSocket& sock) {
+  nl_cache* raw = nullptr;
+  Check(rtnl_link_alloc_cache(sock.raw(), AF_UNSPEC, &raw), "failed to list links");
+  internal::CachePtr cache(raw);
+  std::vector<LinkInfo> out;
+  for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
+    out.push_back(ToLinkInfo(reinterpret_cast<rtnl_link*>(o)));
+  }
+  return out;
 }
 
 void SetMaster(RouteSocket& sock, int ifindex, int master_ifindex) {

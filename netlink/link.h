@@ -24,12 +24,15 @@ struct LinkInfo {
   int peer_ifindex = 0;   // IFLA_LINK: for a veth, the peer's ifindex in the peer's namespace
   bool oper_up = false;   // IF_OPER_UP
   std::string operstate;  // "up", "down", "lowerlayerdown", ...
+  std::string alias;      // IFLA_IFALIAS, "" if none
   bool up() const;
   bool promisc() const;
 };
 
 std::optional<LinkInfo> GetLink(RouteSocket& sock, const std::string& name);
 std::optional<LinkInfo> GetLinkByIndex(RouteSocket& sock, int ifindex);
+// Every link in the socket's namespace (one dump; for `bridge inspect`, never on ADD or DEL).
+std::vector<LinkInfo> ListLinks(RouteSocket& sock);
 
 struct BridgeSpec {
   std::string name;
@@ -62,6 +65,8 @@ std::optional<bool> MacIsPinned(const LinkInfo& link);
 void DeleteLink(RouteSocket& sock, int ifindex);
 void DeleteLinkByName(RouteSocket& sock, const std::string& name);
 void SetLinkUp(RouteSocket& sock, int ifindex, bool up = true);
+// Up, with IFLA_IFALIAS set in the same request.
+void SetLinkUp(RouteSocket& sock, int ifindex, const std::string& alias);
 void SetMaster(RouteSocket& sock, int ifindex, int master_ifindex);
 void SetMtu(RouteSocket& sock, int ifindex, int mtu);
 void SetMac(RouteSocket& sock, int ifindex, const std::string& mac);

@@ -11,11 +11,13 @@
 #include "common/log.h"
 #include "common/rollback.h"
 #include "masq/masq.h"
+#include "masq/spoofcheck.h"
 #include "netlink/addr.h"
 #include "netlink/link.h"
 #include "netlink/netns.h"
 #include "netlink/nft/socket.h"
 #include "netlink/route_socket.h"
+#include "plugin/bridge/alias.h"
 #include "plugin/bridge/check.h"
 #include "plugin/bridge/command.h"
 #include "plugin/bridge/host_side.h"
@@ -36,20 +38,6 @@ nl::Netns OpenPodNetns(const cni::Invocation& inv) {
     return nl::Netns::Open(inv.netns);
   } catch (const Error& e) {
     throw e.Wrap("failed to open netns \"" + inv.netns + "\"");
-  }
-}
-
-// Keys we parse but do not apply yet: refusing them beats silently giving less protection or
-// a gateway the pods cannot reach. Only ADD refuses, so DEL can still clean up.
-void RejectUnsupported(const NetConf& conf) {
-  if (conf.mac_spoof_check) {
-    throw Error(ErrorCode::kUnsupportedField, "macspoofchk is not supported by this bridge plugin",
-                "macspoofchk: true");
-  }
-  if (conf.vlan != 0 && conf.is_gateway) {
-    throw Error(ErrorCode::kUnsupportedField,
-                "a gateway on a VLAN interface (vlan with isGateway) is not supported by this bridge plugin",
-                "vlan: " + std::to_string(conf.vlan));
   }
 }
 
@@ -87,7 +75,11 @@ void AddLayer3(Command& cmd, const HostSide& host, const PodSide& pod, const nl:
   Gateways gws = TakeIpamResult(ipres, conf, result);
   cmd.Step("pod", [&] { ConfigurePod(pod, *result); });
   cmd.Step("gateway", [&] {
-    if (conf.is_gateway) SetupGateways(host, br, gws);
+    if (!conf.is_gateway) return;
+    if (conf.vlan == 0) return SetupGateways(host, br, gws);
+    const nl::LinkInfo vlan_gateway = EnsureVlanGateway(host, br);
+    result->interfaces.push_back({vlan_gateway.name, vlan_gateway.mac, "", std::nullopt, "", ""});
+    SetupGateways(host, vlan_gateway, gws);
   });
   cmd.Step("masq", [&] {
     if (!conf.ip_masq) return;
@@ -105,8 +97,6 @@ cni::Result CmdAdd(const cni::Invocation& inv) {
   nl::nft::LazyNftSocket nft;  // first, so released last (see its comment)
   Command cmd(inv, "ADD");
   const NetConf& conf = cmd.conf();
-  RejectUnsupported(conf);
-
   AddSockets s = cmd.Step("sockets", [&] { return OpenSockets(inv); });
   const auto node_ipv6_conf = TryOpenSysctlDir("net/ipv6/conf");
   const HostSide host{s.host, conf, node_ipv6_conf};
@@ -118,10 +108,17 @@ cni::Result CmdAdd(const cni::Invocation& inv) {
   std::optional<IpamClient> ipam;  // before the rollback: its undos use it
   Rollback rollback;
   const nl::LinkInfo host_veth = CreateVethPair(host, s.pod, s.pod_ns, inv, br.ifindex, rollback);
-  SetupHostPort(host, host_veth, br.ifindex);
+  SetupHostPort(host, host_veth, br.ifindex, FormatAlias(AliasFor(inv.container_id, inv.ifname, inv.args)));
   cmd.Done("veth");
   auto cont = nl::GetLink(s.pod, inv.ifname);
   if (!cont) throw InternalError("failed to lookup \"" + inv.ifname + "\" in the pod after creating it");
+  if (conf.mac_spoof_check) {
+    cmd.Step("spoofchk", [&] {
+      masq::SetupSpoofCheck(nft.get(), host_veth.name, cont->mac, inv.container_id, inv.ifname);
+      rollback.Add("remove the spoof check",
+                   [&nft, &inv] { masq::TeardownSpoofCheck(nft.get(), inv.container_id, inv.ifname); });
+    });
+  }
 
   cni::Result result = NewResult(conf, inv, br, host_veth, *cont);
   const PodSide pod{s.pod, s.pod_ns, conf, inv.ifname, cont->ifindex};
@@ -206,6 +203,10 @@ void CmdDel(const cni::Invocation& inv) {
       });
     });
   }
+  if (conf.mac_spoof_check) {
+    errors.Try(
+        [&] { cmd.Step("spoofchk", [&] { masq::TeardownSpoofCheck(nft.get(), inv.container_id, inv.ifname); }); });
+  }
   errors.Try([&] { cmd.Step("veth", [&] { DeletePodEnd(pod); }); });
   if (ipam) errors.Try([&] { cmd.Step("ipam", [&] { ipam->Del(); }); });
   errors.ThrowIfAny();
@@ -229,6 +230,21 @@ void CmdStatus(const cni::Invocation& inv) {
   if (cmd.conf().layer3()) IpamClient(inv, cmd.conf().ipam_type).Status();
 }
 
+namespace {
+
+// Spoof checks live in one table for every network: only those of this network's host veths
+// (or of veths that are gone) are this GC's to remove.
+void GcSpoofChecks(const NetConf& conf, nl::nft::LazyNftSocket& nft, const std::vector<cni::Attachment>& valid) {
+  nl::RouteSocket host = nl::RouteSocket::Open();
+  const auto br = nl::GetLink(host, conf.bridge);
+  masq::GcSpoofChecks(nft.get(), valid, [&](const std::string& veth) {
+    const auto link = nl::GetLink(host, veth);
+    return !link || (br && link->master == br->ifindex);
+  });
+}
+
+}  // namespace
+
 void CmdGc(const cni::Invocation& inv) {
   nl::nft::LazyNftSocket nft;  // first, so released last (see its comment)
   Command cmd(inv, "GC");
@@ -237,7 +253,10 @@ void CmdGc(const cni::Invocation& inv) {
   const std::optional<std::vector<cni::Attachment>> valid = cni::ValidAttachments(inv.config);
   ErrorList errors;
   if (conf.layer3()) errors.Try([&] { IpamClient(inv, conf.ipam_type).Gc(); });
-  if (valid) errors.Try([&] { masq::MakeTeardownMasquerader(nft)->Gc(conf.name, *valid); });
+  if (valid) {
+    errors.Try([&] { masq::MakeTeardownMasquerader(nft)->Gc(conf.name, *valid); });
+    errors.Try([&] { GcSpoofChecks(conf, nft, *valid); });
+  }
   errors.ThrowIfAny();
 }
 

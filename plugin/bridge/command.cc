@@ -2,20 +2,15 @@
 #include "plugin/bridge/command.h"
 
 #include "common/log.h"
-#include "common/strings.h"
+#include "plugin/bridge/alias.h"
 
 namespace cnb::bridge {
 namespace {
 
 // The pod's "namespace/name" from CNI_ARGS (containerd and CRI-O send both), "" otherwise.
-// Read leniently: this is for log lines, the config's own parsing validates CNI_ARGS.
 std::string PodName(const std::string& cni_args) {
-  std::string ns, name;
-  for (const auto& pair : SplitNonEmpty(cni_args, ';')) {
-    if (pair.starts_with("K8S_POD_NAMESPACE=")) ns = pair.substr(18);
-    if (pair.starts_with("K8S_POD_NAME=")) name = pair.substr(13);
-  }
-  return name.empty() ? "" : ns + "/" + name;
+  const AttachmentAlias a = AliasFor("", "", cni_args);
+  return a.pod_name.empty() ? "" : a.pod_namespace + "/" + a.pod_name;
 }
 
 void SetupLogging(const NetConf& conf, const cni::Invocation& inv) {

@@ -20,15 +20,13 @@ namespace {
 
 std::string Quote(const std::string& s) { return "\"" + s + "\""; }
 
-void SetupPortVlans(const HostSide& host, const nl::LinkInfo& port) {
-  const NetConf& conf = host.conf;
+void ApplyPortVlans(nl::RouteSocket& sock, const nl::LinkInfo& port, const std::vector<PortVlanChange>& changes) {
   try {
-    if (!conf.preserve_default_vlan) nl::DelPortVlan(host.sock, port.ifindex, 1);
-    const int pvid = conf.vlan != 0 ? conf.vlan : 1;
-    nl::AddPortVlan(host.sock, port.ifindex, {static_cast<uint16_t>(pvid), true, true});
-    for (const auto& r : conf.vlan_trunk) {
-      for (int vid = r.min_id; vid <= r.max_id; ++vid) {
-        nl::AddPortVlan(host.sock, port.ifindex, {static_cast<uint16_t>(vid), false, false});
+    for (const auto& c : changes) {
+      if (c.add) {
+        nl::AddPortVlan(sock, port.ifindex, c.vlan);
+      } else {
+        nl::DelPortVlan(sock, port.ifindex, c.vlan.vid);
       }
     }
   } catch (const Error& e) {
@@ -89,7 +87,14 @@ nl::LinkInfo SetupBridge(const HostSide& host) {
     // mode).
     br = nl::EnsureBridge(host.sock, {conf.bridge, conf.mtu, conf.vlan_enabled(), nl::RandomMac()}, &created);
   } catch (const Error& e) {
-    throw e.Wrap("failed to create bridge " + Quote(conf.bridge));
+    const Error wrapped = e.Wrap("failed to create bridge " + Quote(conf.bridge));
+    if (!conf.vlan_enabled() || e.sys_errno() != EOPNOTSUPP) throw wrapped;
+    // The kernel's answer alone does not say which part it cannot do.
+    throw Error(wrapped.code(),
+                wrapped.msg() +
+                    " (vlan and vlanTrunk need bridge VLAN filtering, which this kernel lacks: "
+                    "CONFIG_BRIDGE_VLAN_FILTERING)",
+                wrapped.details(), wrapped.sys_errno());
   }
   if (conf.promisc_mode && !br.promisc()) {
     try {
@@ -141,7 +146,20 @@ nl::LinkInfo CreateVethPair(const HostSide& host, nl::RouteSocket& pod, const nl
   throw InternalError("failed to make veth pair: could not find a free host interface name");
 }
 
-void SetupHostPort(const HostSide& host, const nl::LinkInfo& port, int bridge_ifindex) {
+std::vector<PortVlanChange> PortVlanChanges(int vlan, const std::vector<VlanTrunkRange>& trunk,
+                                            bool preserve_default_vlan) {
+  std::vector<PortVlanChange> changes;
+  if (!preserve_default_vlan) changes.push_back({false, {1, false, false}});
+  // No VLAN of its own: the native VLAN of a trunk port is 1 (the reference since v1.8).
+  changes.push_back({true, {static_cast<uint16_t>(vlan != 0 ? vlan : 1), true, true}});
+  for (const auto& r : trunk) {
+    for (int vid = r.min_id; vid <= r.max_id; ++vid)
+      changes.push_back({true, {static_cast<uint16_t>(vid), false, false}});
+  }
+  return changes;
+}
+
+void SetupHostPort(const HostSide& host, const nl::LinkInfo& port, int bridge_ifindex, const std::string& alias) {
   const NetConf& conf = host.conf;
   if (port.master != bridge_ifindex) {
     try {
@@ -157,23 +175,56 @@ void SetupHostPort(const HostSide& host, const nl::LinkInfo& port, int bridge_if
       throw e.Wrap("failed to setup hairpin mode for " + port.name);
     }
   }
-  if (conf.vlan_enabled()) SetupPortVlans(host, port);
+  if (conf.vlan_enabled()) {
+    ApplyPortVlans(host.sock, port, PortVlanChanges(conf.vlan, conf.vlan_trunk, conf.preserve_default_vlan));
+  }
   // A bridge port forwards frames and has no use for an IPv6 stack of its own (the reference
   // leaves it on; LXD turns it off too). Off before the link comes up, the port never gets a
   // link-local address, routes in the node's tables, DAD or MLD work: that work is done under
   // the kernel's RTNL lock and grows with the number of ports, so every later ADD waited for it.
   TrySysctlIn(host.node_ipv6_conf, port.name + "/disable_ipv6", "1");
   TrySysctlIn(host.node_ipv6_conf, port.name + "/accept_ra", "0");
-  nl::SetLinkUp(host.sock, port.ifindex);
+  nl::SetLinkUp(host.sock, port.ifindex, alias);
 }
 
-void SetupGateways(const HostSide& host, const nl::LinkInfo& bridge, const Gateways& gateways) {
+nl::LinkInfo EnsureVlanGateway(const HostSide& host, const nl::LinkInfo& bridge) {
+  const std::string name = VlanGatewayName(host.conf);
+  if (auto existing = nl::GetLink(host.sock, name)) return *existing;
+  nl::VethSpec spec;
+  spec.host_name = nl::RandomVethName();  // the bridge port
+  spec.peer_name = name;                  // the gateway, in the node too
+  spec.mtu = bridge.mtu;
+  spec.host_mac = nl::RandomMac();
+  spec.master_ifindex = bridge.ifindex;
+  try {
+    nl::CreateVeth(host.sock, spec);
+  } catch (const Error& e) {
+    // A concurrent first ADD made it: use theirs.
+    if (e.IsExists()) {
+      if (auto theirs = nl::GetLink(host.sock, name)) return *theirs;
+    }
+    throw e.Wrap("failed to create vlan interface");
+  }
+  auto port = nl::GetLink(host.sock, spec.host_name);
+  auto gateway = nl::GetLink(host.sock, name);
+  if (!port || !gateway)
+    throw InternalError("failed to lookup the vlan interface " + Quote(name) + " after creating it");
+  ApplyPortVlans(host.sock, *port, PortVlanChanges(host.conf.vlan, {}, host.conf.preserve_default_vlan));
+  TrySysctlIn(host.node_ipv6_conf, port->name + "/disable_ipv6", "1");
+  TrySysctlIn(host.node_ipv6_conf, name + "/accept_ra", "0");
+  nl::SetLinkUp(host.sock, port->ifindex);
+  nl::SetLinkUp(host.sock, gateway->ifindex);
+  return *nl::GetLinkByIndex(host.sock, gateway->ifindex);
+}
+
+void SetupGateways(const HostSide& host, const nl::LinkInfo& link, const Gateways& gateways) {
+  const bool vlan = link.kind != "bridge";
   for (const auto* list : {&gateways.v4, &gateways.v6}) {
     for (const auto& gw : *list) {
       try {
-        EnsureGatewayAddr(host, bridge, gw);
+        EnsureGatewayAddr(host, link, gw);
       } catch (const Error& e) {
-        throw e.Wrap("failed to set bridge addr");
+        throw e.Wrap(vlan ? "failed to set vlan interface for bridge with addr" : "failed to set bridge addr");
       }
     }
   }

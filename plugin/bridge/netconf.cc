@@ -72,6 +72,8 @@ void ParseTrunk(const json& j, NetConf* conf) {
 
 }  // namespace
 
+std::string VlanGatewayName(const NetConf& conf) { return conf.bridge + "." + std::to_string(conf.vlan); }
+
 std::optional<std::string> NormalizeMac(const std::string& text) {
   uint8_t mac[6];
   if (!nl::ParseMac(text, mac)) return std::nullopt;
@@ -141,6 +143,11 @@ void Validate(NetConf* conf) {
   }
   if (conf->mtu < 0) LoadError("invalid MTU " + std::to_string(conf->mtu));
   if (conf->is_default_gateway) conf->is_gateway = true;
+  // Checked before anything is made (the reference finds out when the kernel refuses the name).
+  if (conf->vlan != 0 && conf->is_gateway && VlanGatewayName(*conf).size() > 15) {
+    throw ConfigError("the vlan gateway interface name \"" + VlanGatewayName(*conf) +
+                      "\" is longer than 15 characters: use a shorter bridge name");
+  }
   if (conf->layer3() && conf->disable_container_interface) {
     throw InternalError("cannot use IPAM when DisableContainerInterface flag is set");
   }

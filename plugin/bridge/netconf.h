@@ -62,6 +62,9 @@ struct NetConf {
 // mode at the same time", ...), and the CNI_ARGS errors.
 NetConf ParseNetConf(const cni::Invocation& inv);
 
+// "<bridge>.<vlan>": the interface that carries the gateway in gateway mode with a VLAN.
+std::string VlanGatewayName(const NetConf& conf);
+
 // "aa:bb:cc:dd:ee:ff" in lower case, or nullopt if `text` is not a 6-byte MAC.
 std::optional<std::string> NormalizeMac(const std::string& text);
 

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "support/bridge_fixture.h"
+#include "support/process.h"
 
 namespace cnb::test {
 namespace {
@@ -241,6 +242,24 @@ TEST_F(BridgeTest, NoDefaultRouteWithoutIsDefaultGatewayAndHairpinOffByDefault) 
   auto veth = Link(node(), HostVeth(r.json));
   ASSERT_TRUE(veth.has_value());
   EXPECT_EQ((*veth)["linkinfo"]["info_slave_data"].value("hairpin", true), false);
+}
+
+// The host veth names its attachment, so `ip -d link show` on the node answers "whose veth is
+// this?" (see plugin/bridge/alias.h for the format).
+TEST_F(BridgeTest, HostVethAliasNamesContainerIfnameAndPod) {
+  Pod& pod = NewPod();
+  auto add = Add(pod, Conf(), "net1", "IgnoreUnknown=1;K8S_POD_NAMESPACE=shop;K8S_POD_NAME=cart-5d9f");
+  ASSERT_PLUGIN_OK(add);
+  auto veth = Link(node(), HostVeth(add.json));
+  ASSERT_TRUE(veth.has_value());
+  EXPECT_EQ(veth->value("ifalias", ""), "cni-bridge id=" + pod.id + " if=net1 pod=shop/cart-5d9f");
+  const std::string shown = Sh("ip -n " + node() + " -d link show " + HostVeth(add.json));
+  EXPECT_NE(shown.find("alias cni-bridge id=" + pod.id + " if=net1 pod=shop/cart-5d9f"), std::string::npos) << shown;
+
+  Pod& plain = NewPod();  // no pod in CNI_ARGS (cnitool, podman)
+  auto add_plain = Add(plain, Conf());
+  ASSERT_PLUGIN_OK(add_plain);
+  EXPECT_EQ(Link(node(), HostVeth(add_plain.json))->value("ifalias", ""), "cni-bridge id=" + plain.id + " if=eth0");
 }
 
 TEST_F(BridgeTest, PromiscModeSetsBridgePromiscuous) {

@@ -107,19 +107,17 @@ TEST_F(BridgeErrorTest, HairpinWithPromiscIsAnError) {
   ExpectNothingLeftFor(pod, before);
 }
 
-// Keys we parse but do not apply are refused on ADD (code 2) rather than silently ignored.
-TEST_F(BridgeErrorTest, UnappliedKeysAreRefusedAsUnsupportedFields) {
-  auto spoof = Conf();
-  spoof["macspoofchk"] = true;
+// "<bridge>.<vlan>" must be a valid interface name: refused as an invalid config (code 7)
+// before anything is made, where the reference fails half-way when the kernel refuses the name.
+TEST_F(BridgeErrorTest, VlanGatewayWithTooLongANameIsAnInvalidConfig) {
+  auto conf = Conf();
+  conf["bridge"] = "cnbtbridge01";
+  conf["vlan"] = 4000;
   Pod& pod = NewPod();
   auto before = NodeVeths();
-  ExpectCniError(Add(pod, spoof), 2, "macspoofchk is not supported by this bridge plugin");
+  ExpectCniError(Add(pod, conf), 7, "the vlan gateway interface name \"cnbtbridge01.4000\" is longer than 15");
   ExpectNothingLeftFor(pod, before);
-  auto vlan_gw = Conf();
-  vlan_gw["vlan"] = 100;
-  vlan_gw["isGateway"] = true;
-  ExpectCniError(Add(pod, vlan_gw), 2, "a gateway on a VLAN interface (vlan with isGateway) is not supported");
-  ExpectNothingLeftFor(pod, before);
+  EXPECT_FALSE(Link(node(), "cnbtbridge01").has_value()) << "no bridge may be made";
 }
 
 TEST_F(BridgeErrorTest, UnknownIpamTypeFailsAndLeavesNothingBehind) {

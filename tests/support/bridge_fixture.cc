@@ -64,6 +64,12 @@ PluginRun BridgeTest::Call(const CniCall& call, const nlohmann::json& conf) {
   return RunPlugin(node(), "bridge", Env(call), conf.dump());
 }
 
+PluginRun BridgeTest::CallReference(const CniCall& call, const nlohmann::json& conf) {
+  auto env = Env(call);
+  env["CNI_PATH"] = kReferencePluginDir;
+  return RunPlugin(node(), std::string(kReferencePluginDir) + "/bridge", env, conf.dump());
+}
+
 PluginRun BridgeTest::Add(const Pod& pod, const nlohmann::json& conf, const std::string& ifname,
                           const std::string& cni_args) {
   return Call({"ADD", pod.id, pod.path(), ifname, cni_args}, conf);

@@ -61,6 +61,8 @@ class BridgeTest : public ::testing::Test {
   // The environment a runtime would pass: every CNI_* of `call` plus CNI_PATH = plugin dir.
   std::map<std::string, std::string> Env(const CniCall& call) const;
   PluginRun Call(const CniCall& call, const nlohmann::json& conf);
+  // The same call to the reference bridge plugin (kReferencePluginDir), for interop tests.
+  PluginRun CallReference(const CniCall& call, const nlohmann::json& conf);
   PluginRun Add(const Pod& pod, const nlohmann::json& conf, const std::string& ifname = "eth0",
                 const std::string& cni_args = "");
   PluginRun Del(const Pod& pod, const nlohmann::json& conf, const std::string& ifname = "eth0");

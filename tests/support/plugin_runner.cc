@@ -46,7 +46,7 @@ PluginRun RunPlugin(const std::string& node_ns, const std::string& plugin,
   std::vector<std::string> argv;
   if (!node_ns.empty()) argv = {"ip", "netns", "exec", node_ns};
   argv.insert(argv.end(), wrapper.begin(), wrapper.end());
-  argv.push_back(PluginDir() + "/" + plugin);
+  argv.push_back(plugin.starts_with('/') ? plugin : PluginDir() + "/" + plugin);
 
   PluginRun run;
   run.proc = RunProcess(argv, env, stdin_data, std::chrono::seconds(60));

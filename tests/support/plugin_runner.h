@@ -17,6 +17,8 @@ namespace cnb::test {
 // suite against the reference plugins), else this build's bin/ directory.
 std::string PluginDir();
 bool UsingReferencePlugins();  // PluginDir() is not this build's bin/
+// Where Debian's containernetworking-plugins installs the reference plugins.
+inline constexpr const char* kReferencePluginDir = "/usr/lib/cni";
 
 struct PluginRun {
   ProcessResult proc;
@@ -27,9 +29,9 @@ struct PluginRun {
   std::string Describe() const;
 };
 
-// Runs <PluginDir()>/<plugin> inside `node_ns` ("" = the test's own namespace) with exactly
-// `cni_env` + PATH (+ sanitizer options when set, so an ASan build reports alike).
-// Flags a test failure when the plugin's stderr shows a sanitizer report.
+// Runs <PluginDir()>/<plugin> (or `plugin` itself when it is an absolute path) inside `node_ns` ("" = the test's own
+// namespace) with exactly `cni_env` + PATH (+ sanitizer options when set, so an ASan build reports alike). Flags a test
+// failure when the plugin's stderr shows a sanitizer report.
 PluginRun RunPlugin(const std::string& node_ns, const std::string& plugin,
                     const std::map<std::string, std::string>& cni_env, const std::string& stdin_data,
                     const std::vector<std::string>& wrapper = {});

@@ -128,6 +128,18 @@ TEST(NetConf, Errors) {
   EXPECT_EQ(ErrorOf(head + R"("ipam":{}})", "IgnoreUnknown=1;IP=10.0.0.1"), "no error");
 }
 
+TEST(NetConf, VlanGatewayNameMustFitAnInterfaceName) {
+  const std::string head = R"({"cniVersion":"1.0.0","name":"n","ipam":{},"isGateway":true,)";
+  NetConf c = ParseNetConf(Inv(head + R"("bridge":"cni0","vlan":100})"));
+  EXPECT_EQ(VlanGatewayName(c), "cni0.100");
+  // "<bridge>.<vlan>" is checked before anything is made: code 7, invalid config.
+  EXPECT_EQ(ErrorOf(head + R"("bridge":"cnibridge01","vlan":4094})"),
+            "7 the vlan gateway interface name \"cnibridge01.4094\" is longer than 15 characters: use a shorter "
+            "bridge name");
+  // Without a gateway there is no such interface, so the name does not matter.
+  EXPECT_EQ(ErrorOf(R"({"cniVersion":"1.0.0","name":"n","ipam":{},"bridge":"cnibridge01","vlan":4094})"), "no error");
+}
+
 TEST(NetConf, PrevResultIsDecodedInTheConfigVersion) {
   NetConf c = ParseNetConf(Inv(R"({"cniVersion":"0.4.0","name":"n","ipam":{},"prevResult":{
     "interfaces":[{"name":"cni0"},{"name":"eth0","sandbox":"/var/run/netns/x"}],
