@@ -267,4 +267,17 @@ std::vector<IpAddr> DiskStore::ReservedIps(const Attachment& a) {
   return out;
 }
 
+std::vector<DiskStore::Reservation> DiskStore::Reservations() const {
+  std::vector<Reservation> out;
+  for (const auto& [ip, content] : Scan()) {
+    const size_t sep = content.find("\r\n");
+    if (sep == std::string::npos) {
+      out.push_back({ip, {content, ""}});
+    } else {
+      out.push_back({ip, {content.substr(0, sep), TrimSpace(content.substr(sep + 2))}});
+    }
+  }
+  return out;
+}
+
 }  // namespace cnb::ipam

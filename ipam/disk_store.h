@@ -41,6 +41,13 @@ class DiskStore : public Store {
 
   // The attachment's IPs without the lock: index if present, else a full scan (incl. legacy).
   std::vector<IpAddr> ReservedIps(const Attachment& a);
+  struct Reservation {
+    IpAddr ip;
+    Attachment owner;  // ifname "" for a legacy file holding the container ID only
+  };
+  // Every reservation with its owner, from the files alone, without the lock (for `bridge
+  // inspect`, which must not write). Throws when the directory exists but cannot be read.
+  std::vector<Reservation> Reservations() const;
   bool exists() const;
   const std::string& dir() const { return dir_; }
 

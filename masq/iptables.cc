@@ -4,6 +4,8 @@
 // hosts, iptables_nft.cc), and removed the same way.
 #include "masq/iptables.h"
 
+#include <linux/netfilter.h>
+
 #include <algorithm>
 #include <optional>
 #include <set>
@@ -144,9 +146,16 @@ std::string ReadSavedString(const std::string& line, size_t* pos) {
 
 }  // namespace
 
+std::optional<std::string> JumpOwner(const std::string& comment, const std::string& chain, const std::string& network) {
+  const std::string comment_prefix = "name: " + GoQuote(network) + " id: ";
+  if (!comment.starts_with(comment_prefix)) return std::nullopt;
+  auto id = GoUnquote(std::string_view(comment).substr(comment_prefix.size()));
+  if (!id || IptablesChainName(network, *id) != chain) return std::nullopt;
+  return id;
+}
+
 std::vector<IptablesJump> FindNetworkJumps(const std::string& listing, const std::string& network) {
   std::vector<IptablesJump> out;
-  const std::string comment_prefix = "name: " + GoQuote(network) + " id: ";
   for (const auto& line : ListingLines(listing)) {
     if (!line.starts_with("-A POSTROUTING ")) continue;
     size_t jump = line.rfind(" -j CNI-");
@@ -156,10 +165,8 @@ std::vector<IptablesJump> FindNetworkJumps(const std::string& listing, const std
     size_t c = line.find(" --comment ");
     if (c == std::string::npos) continue;
     size_t pos = c + 11;
-    std::string comment = ReadSavedString(line, &pos);
-    if (!comment.starts_with(comment_prefix)) continue;
-    auto id = GoUnquote(std::string_view(comment).substr(comment_prefix.size()));
-    if (!id || IptablesChainName(network, *id) != chain) continue;
+    auto id = JumpOwner(ReadSavedString(line, &pos), chain, network);
+    if (!id) continue;
     out.push_back({line.substr(3), chain, *id});
   }
   return out;
@@ -348,6 +355,27 @@ void IptablesMasquerader::Gc(const std::string& network, const std::vector<Attac
     }
   }
   errors.ThrowIfAny();
+}
+
+std::vector<Attachment> IptablesMasquerader::List(const std::string& network) {
+  std::set<std::string> ids;
+  for (bool v6 : {false, true}) {
+    const Family f = FamilyOf(v6);
+    if (f.list_tool.empty()) continue;
+    if (f.native) {
+      for (const auto& rule : nft_.get().ListRules(v6 ? NFPROTO_IPV6 : NFPROTO_IPV4, "nat", "POSTROUTING")) {
+        if (auto id = JumpOwner(rule.comment, rule.jump, network)) ids.insert(*id);
+      }
+      continue;
+    }
+    ProcessResult listing = runner_(ListPostroutingRequest(f.list_tool));
+    if (listing.exit_code != 0) continue;  // unusable here, so it holds nothing of ours
+    for (const auto& j : FindNetworkJumps(listing.out, network)) ids.insert(j.container_id);
+  }
+  std::vector<Attachment> out;
+  out.reserve(ids.size());
+  for (const auto& id : ids) out.push_back({id, ""});
+  return out;
 }
 
 }  // namespace cnb::masq

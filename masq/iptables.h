@@ -39,6 +39,8 @@ struct IptablesJump {
   std::string container_id;
 };
 std::vector<IptablesJump> FindNetworkJumps(const std::string& listing, const std::string& network);
+// The container ID of a POSTROUTING rule's comment when the rule is such a jump to `chain`.
+std::optional<std::string> JumpOwner(const std::string& comment, const std::string& chain, const std::string& network);
 // Removes the given chains and the jumps to them in one transaction.
 std::string IptablesGcScript(const std::vector<IptablesJump>& stale);
 class IptablesMasquerader : public Masquerader {
@@ -51,6 +53,8 @@ class IptablesMasquerader : public Masquerader {
   // network and the container, and the chain name is their hash, which is enough to find the
   // chains of containers that are not valid any more.
   void Gc(const std::string& network, const std::vector<Attachment>& valid) override;
+  // iptables comments name the container only: the ifnames are "".
+  std::vector<Attachment> List(const std::string& network) override;
 
   // Whether `iptables -t nat -S POSTROUTING` works (the backend is usable here).
   bool Works();

@@ -34,6 +34,9 @@ class Masquerader {
   virtual void Teardown(const MasqTarget& target, const std::vector<IpNet>& ips) = 0;
   // Removes rules of `network` whose attachment is not in `valid`, where the backend can tell.
   virtual void Gc(const std::string& network, const std::vector<Attachment>& valid) = 0;
+  // Read-only: the attachments of `network` that hold rules here (for `bridge inspect`); an
+  // ifname is "" where the backend's rules do not name it.
+  virtual std::vector<Attachment> List(const std::string& network) = 0;
 };
 
 // "CNI-" + first 24 hex digits of sha512(network + containerID).

@@ -46,6 +46,14 @@ std::string NftComment(const std::string& network, const std::string& ifname, co
   return c;
 }
 
+std::optional<Attachment> NftCommentOwner(const std::string& comment, const std::string& network) {
+  if (!comment.starts_with(NftHashForNetwork(network) + "-")) return std::nullopt;
+  const size_t id = comment.rfind(", id: ");
+  const size_t ifname = comment.rfind(", if: ", id);
+  if (id == std::string::npos || ifname == std::string::npos) return Attachment{"", ""};
+  return Attachment{comment.substr(id + 6), comment.substr(ifname + 6, id - ifname - 6)};
+}
+
 std::vector<NftRule> ParseNftRules(const std::string& json_text) {
   auto doc = nlohmann::json::parse(json_text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("nftables") || !doc["nftables"].is_array()) {
@@ -184,6 +192,16 @@ void NftMasquerader::Gc(const std::string& network, const std::vector<Attachment
     if (rule.comment.starts_with(prefix) && !keep.contains(rule.comment)) handles.push_back(rule.handle);
   }
   Apply(NftDeleteScript(handles));
+}
+
+std::vector<Attachment> NftMasquerader::List(const std::string& network) {
+  auto rules = RulesToClean("listing");
+  if (!rules) return {};
+  std::set<Attachment> owners;
+  for (const auto& rule : *rules) {
+    if (auto owner = NftCommentOwner(rule.comment, network)) owners.insert(*owner);
+  }
+  return {owners.begin(), owners.end()};
 }
 
 }  // namespace cnb::masq

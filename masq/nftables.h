@@ -24,6 +24,9 @@ inline constexpr size_t kNftCommentMax = 128;
 std::string NftHashForNetwork(const std::string& network);
 std::string NftHashForInstance(const std::string& network, const std::string& ifname, const std::string& container_id);
 std::string NftComment(const std::string& network, const std::string& ifname, const std::string& container_id);
+// The attachment a rule comment of `network` names (its ID cut where the comment was), or
+// nullopt for a comment of another network.
+std::optional<Attachment> NftCommentOwner(const std::string& comment, const std::string& network);
 
 struct NftRule {
   uint64_t handle = 0;
@@ -48,6 +51,7 @@ class NftMasquerader : public Masquerader {
   void Setup(const MasqTarget& target, const std::vector<IpNet>& ips) override;
   void Teardown(const MasqTarget& target, const std::vector<IpNet>& ips) override;
   void Gc(const std::string& network, const std::vector<Attachment>& valid) override;
+  std::vector<Attachment> List(const std::string& network) override;
 
   // Rules of masq_checks; an absent table or chain is an empty list. Throws on other failures.
   std::vector<NftRule> ListRules();

@@ -70,6 +70,14 @@ class TeardownAllMasquerader : public Masquerader {
     Each([&](Masquerader& m) { m.Gc(network, valid); });
   }
 
+  std::vector<Attachment> List(const std::string& network) override {
+    std::vector<Attachment> out;
+    Each([&](Masquerader& m) {
+      for (auto& a : m.List(network)) out.push_back(std::move(a));
+    });
+    return out;
+  }
+
  private:
   template <typename Fn>
   void Each(Fn fn) {
@@ -123,6 +131,10 @@ class AutoMasquerader : public Masquerader {
 
   void Gc(const std::string& network, const std::vector<Attachment>& valid) override {
     TeardownAllMasquerader(tools_, runner_, nft_socket_).Gc(network, valid);
+  }
+
+  std::vector<Attachment> List(const std::string& network) override {
+    return TeardownAllMasquerader(tools_, runner_, nft_socket_).List(network);
   }
 
  private:

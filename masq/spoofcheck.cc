@@ -119,6 +119,15 @@ void TeardownSpoofCheck(nl::nft::NftSocket& sock, const std::string& container_i
   }
 }
 
+std::vector<SpoofCheckJump> ListSpoofChecks(nl::nft::NftSocket& sock) {
+  std::vector<SpoofCheckJump> out;
+  for (const auto& rule : sock.ListRules(NFPROTO_BRIDGE, kTable, kPrerouting)) {
+    if (!rule.comment.starts_with(kCommentPrefix) || rule.iifname.empty()) continue;
+    out.push_back({rule.comment.substr(std::string(kCommentPrefix).size()), rule.iifname});
+  }
+  return out;
+}
+
 void GcSpoofChecks(nl::nft::NftSocket& sock, const std::vector<cni::Attachment>& valid,
                    const std::function<bool(const std::string& host_veth)>& in_network) {
   std::set<std::string> keep;

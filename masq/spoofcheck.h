@@ -40,6 +40,12 @@ void SetupSpoofCheck(nl::nft::NftSocket& sock, const std::string& host_veth, con
 // Removes the attachment's rules and chains (found by their comment, as the reference does, so
 // no netns is needed); succeeds when there is nothing.
 void TeardownSpoofCheck(nl::nft::NftSocket& sock, const std::string& container_id, const std::string& ifname);
+struct SpoofCheckJump {
+  std::string id;         // "<containerID>-<ifname>"
+  std::string host_veth;  // its iifname
+};
+// Read-only: the PREROUTING jump of every spoof check on the node (for `bridge inspect`).
+std::vector<SpoofCheckJump> ListSpoofChecks(nl::nft::NftSocket& sock);
 // Removes the checks of attachments not in `valid` whose host veth `in_network` says belongs to
 // this network (the bridge nat table is shared by every network on the node).
 void GcSpoofChecks(nl::nft::NftSocket& sock, const std::vector<cni::Attachment>& valid,

@@ -148,6 +148,18 @@ int SendRequestTolerating(RouteSocket& sock, const std::vector<uint8_t>& request
   return CheckTolerating(nl_send_sync(sock.raw(), msg.release()), what, tolerated);
 }
 
+void Exchange(RouteSocket& sock, nl_msg* msg, std::string_view what, nl_recvmsg_msg_cb_t on_reply, void* arg) {
+  Check(nl_send_auto(sock.raw(), msg), what);
+  // A private copy of the socket's callbacks (with its error hook), plus the reply parser.
+  using CbPtr = std::unique_ptr<nl_cb, Deleter<nl_cb, nl_cb_put>>;
+  CbPtr socket_cb(nl_socket_get_cb(sock.raw()));
+  CbPtr cb(socket_cb ? nl_cb_clone(socket_cb.get()) : nullptr);
+  if (!cb) throw InternalError(std::string(what) + ": out of memory", ENOMEM);
+  nl_cb_set(cb.get(), NL_CB_VALID, NL_CB_CUSTOM, on_reply, arg);
+  Check(nl_recvmsgs(sock.raw(), cb.get()), what);
+  Check(nl_wait_for_ack(sock.raw()), what);
+}
+
 void SendRequest(RouteSocket& sock, const std::vector<uint8_t>& request, std::string_view what) {
   SendRequestTolerating(sock, request, what, 0);
 }

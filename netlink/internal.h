@@ -61,6 +61,10 @@ IpAddr FromNlAddr(const nl_addr* addr, int family);
 void SendRequest(RouteSocket& sock, const std::vector<uint8_t>& request, std::string_view what);
 // SendRequest that returns `tolerated` instead of throwing when the kernel answers with it.
 int SendRequestTolerating(RouteSocket& sock, const std::vector<uint8_t>& request, std::string_view what, int tolerated);
+// Sends `msg`, hands each reply to `on_reply` (libnl's NL_CB_VALID callback, with `arg`), then
+// reads the ack auto-ack asked for: left unread, it would be taken as the answer to the
+// socket's next request.
+void Exchange(RouteSocket& sock, nl_msg* msg, std::string_view what, nl_recvmsg_msg_cb_t on_reply, void* arg);
 // For message builders: throws EMSGSIZE when an nla_put/nlmsg_append failed (rc < 0).
 void Put(int rc);
 // nla_nest_start with NLA_F_NESTED set; throws EMSGSIZE when the message is full.

@@ -5,6 +5,7 @@
 #include <linux/if.h>
 #include <linux/if_bridge.h>
 #include <linux/if_link.h>
+#include <linux/net_namespace.h>
 #include <linux/rtnetlink.h>
 #include <netlink/attr.h>
 #include <netlink/route/link/bridge.h>
@@ -52,6 +53,8 @@ LinkInfo ToLinkInfo(rtnl_link* link) {
   char buf[32];
   info.operstate = rtnl_link_operstate2str(oper, buf, sizeof(buf));
   if (const char* alias = rtnl_link_get_ifalias(link)) info.alias = alias;
+  int32_t netnsid = -1;
+  if (rtnl_link_get_link_netnsid(link, &netnsid) == 0) info.peer_netnsid = netnsid;
   return info;
 }
 
@@ -252,6 +255,33 @@ std::vector<LinkInfo> ListLinks(RouteSocket& sock) {
     out.push_back(ToLinkInfo(reinterpret_cast<rtnl_link*>(o)));
   }
   return out;
+}
+
+namespace {
+
+int OnNsid(nl_msg* msg, void* arg) {
+  nlmsghdr* h = nlmsg_hdr(msg);
+  if (h->nlmsg_type != RTM_NEWNSID) return NL_SKIP;
+  nlattr* tb[NETNSA_MAX + 1];
+  if (nlmsg_parse(h, sizeof(rtgenmsg), tb, NETNSA_MAX, nullptr) < 0 || !tb[NETNSA_NSID]) return NL_SKIP;
+  *static_cast<int*>(arg) = static_cast<int>(nla_get_s32(tb[NETNSA_NSID]));
+  return NL_OK;
+}
+
+}  // namespace
+
+std::optional<int> NetnsId(RouteSocket& sock, const Netns& ns) {
+  const std::string what = "failed to read the id of network namespace " + ns.path();
+  internal::MsgPtr msg(nlmsg_alloc_simple(RTM_GETNSID, 0));
+  if (!msg) throw InternalError(what + ": out of memory", ENOMEM);
+  rtgenmsg rtg{};
+  rtg.rtgen_family = AF_UNSPEC;
+  internal::Put(nlmsg_append(msg.get(), &rtg, sizeof(rtg), NLMSG_ALIGNTO));
+  internal::Put(nla_put_u32(msg.get(), NETNSA_FD, static_cast<uint32_t>(ns.fd())));
+  int id = NETNSA_NSID_NOT_ASSIGNED;
+  internal::Exchange(sock, msg.get(), what, OnNsid, &id);
+  if (id < 0) return std::nullopt;
+  return id;
 }
 
 void SetMaster(RouteSocket& sock, int ifindex, int master_ifindex) {

@@ -25,6 +25,9 @@ struct LinkInfo {
   bool oper_up = false;   // IF_OPER_UP
   std::string operstate;  // "up", "down", "lowerlayerdown", ...
   std::string alias;      // IFLA_IFALIAS, "" if none
+  // IFLA_LINK_NETNSID: the namespace of a veth's peer, as the socket's namespace numbers it;
+  // -1 when the peer is in the same namespace.
+  int peer_netnsid = -1;
   bool up() const;
   bool promisc() const;
 };
@@ -33,6 +36,9 @@ std::optional<LinkInfo> GetLink(RouteSocket& sock, const std::string& name);
 std::optional<LinkInfo> GetLinkByIndex(RouteSocket& sock, int ifindex);
 // Every link in the socket's namespace (one dump; for `bridge inspect`, never on ADD or DEL).
 std::vector<LinkInfo> ListLinks(RouteSocket& sock);
+// The id under which the socket's namespace knows `ns` (what its links carry as peer_netnsid),
+// nullopt when it has none. RTM_GETNSID: read-only, assigns no id.
+std::optional<int> NetnsId(RouteSocket& sock, const Netns& ns);
 
 struct BridgeSpec {
   std::string name;

@@ -31,19 +31,9 @@ bool ForwardingEnabled(RouteSocket& sock, int family) {
   ncm.ncm_family = static_cast<uint8_t>(family);
   internal::Put(nlmsg_append(msg.get(), &ncm, sizeof(ncm), NLMSG_ALIGNTO));
   internal::Put(nla_put_s32(msg.get(), NETCONFA_IFINDEX, NETCONFA_IFINDEX_ALL));
-  internal::Check(nl_send_auto(sock.raw(), msg.get()), what);
-  // A private copy of the socket's callbacks (with its error hook), plus our reply parser.
-  using CbPtr = std::unique_ptr<nl_cb, internal::Deleter<nl_cb, nl_cb_put>>;
-  CbPtr socket_cb(nl_socket_get_cb(sock.raw()));
-  CbPtr cb(socket_cb ? nl_cb_clone(socket_cb.get()) : nullptr);
-  if (!cb) throw InternalError(what + ": out of memory", ENOMEM);
   int forwarding = -1;
-  nl_cb_set(cb.get(), NL_CB_VALID, NL_CB_CUSTOM, OnNetconf, &forwarding);
-  // The reply (or the error), then the ack that auto-ack asked for: left unread, it would be
-  // taken as the answer to the socket's next request.
-  internal::Check(nl_recvmsgs(sock.raw(), cb.get()), what);
+  internal::Exchange(sock, msg.get(), what, OnNetconf, &forwarding);
   if (forwarding < 0) throw InternalError(what + ": no answer from the kernel", EPROTO);
-  internal::Check(nl_wait_for_ack(sock.raw()), what);
   return forwarding != 0;
 }
 

@@ -48,6 +48,27 @@ TEST(MasqNamingTest, NftHashesAndComment) {
   EXPECT_TRUE(long_comment.starts_with(masq::NftHashForInstance("mynet", "eth0", std::string(300, 'f'))));
 }
 
+// `bridge inspect` reads the owners back from the rules either plugin wrote.
+TEST(MasqNamingTest, OwnersReadBackFromCommentsAndChains) {
+  EXPECT_EQ(JumpOwner(IptablesComment("brnet", "abc123"), IptablesChainName("brnet", "abc123"), "brnet"), "abc123");
+  EXPECT_EQ(JumpOwner(IptablesComment(R"(a"b)", "c"), IptablesChainName(R"(a"b)", "c"), R"(a"b)"), "c");
+  // Another network's comment, or a chain that is not the hash of the two: not ours.
+  EXPECT_FALSE(JumpOwner(IptablesComment("other", "abc123"), IptablesChainName("other", "abc123"), "brnet"));
+  EXPECT_FALSE(JumpOwner(IptablesComment("brnet", "abc123"), "CNI-000000000000000000000000", "brnet"));
+
+  const auto owner = NftCommentOwner(NftComment("brnet", "eth0", "abc123"), "brnet");
+  ASSERT_TRUE(owner.has_value());
+  EXPECT_EQ(owner->container_id, "abc123");
+  EXPECT_EQ(owner->ifname, "eth0");
+  EXPECT_FALSE(NftCommentOwner(NftComment("other", "eth0", "abc123"), "brnet").has_value());
+  // A 64-hex container ID is cut where the comment is (128 bytes): what is left is kept.
+  const std::string id(64, 'e');
+  const auto cut = NftCommentOwner(NftComment("brnet", "eth0", id), "brnet");
+  ASSERT_TRUE(cut.has_value());
+  EXPECT_TRUE(id.starts_with(cut->container_id));
+  EXPECT_EQ(cut->ifname, "eth0");
+}
+
 TEST(MasqNamingTest, UnknownBackendIsError999) {
   nl::nft::LazyNftSocket nft;  // never opened: making a masquerader sends nothing
   try {
