@@ -50,10 +50,19 @@ conf_body='{
 conf="$conf_body
 }"
 
-# Runs the plugin inside the node namespace with only the CNI variables, as a runtime would.
+# Runs the plugin inside the node namespace with only the CNI variables, as a runtime would
+# (containerd and CRI-O also send the pod's namespace and name in CNI_ARGS).
 cni() {  # <command> <container id> <pod netns> [stdin]
   env -i PATH="$PATH" CNI_COMMAND="$1" CNI_CONTAINERID="$2" CNI_NETNS="/var/run/netns/$3" \
-    CNI_IFNAME=eth0 CNI_PATH="$bin" ip netns exec "$node" "$bin/bridge" <<<"${4:-$conf}"
+    CNI_IFNAME=eth0 CNI_PATH="$bin" CNI_ARGS="IgnoreUnknown=1;K8S_POD_NAMESPACE=demo;K8S_POD_NAME=web-${2#ctr}" \
+    ip netns exec "$node" "$bin/bridge" <<<"${4:-$conf}"
+}
+# `bridge inspect` (ours only: the reference has no such command) in the node, reading the
+# demo's config the way cnitool finds configs.
+netconf_dir=$state/net.d
+inspect() {
+  if [[ ! -x build/bin/bridge ]]; then echo "(bridge inspect is part of this project's build)"; return; fi
+  NETCONFPATH=$netconf_dir ip netns exec "$node" build/bin/bridge inspect "$@"
 }
 first_ip() { grep -o '"address": *"[^"]*"' | head -1 | sed -E 's/.*"([^"/]*)\/.*/\1/'; }
 
@@ -66,6 +75,8 @@ ip -n "$node" link set lo up
 
 step "network config"
 echo "$conf"
+mkdir "$netconf_dir"
+echo "$conf" >"$netconf_dir/10-demo-net.conf"
 
 results=()
 for i in 0 1; do
@@ -88,6 +99,11 @@ ip netns exec "${pods[0]}" ping -c1 -W1 10.99.0.1
 ip netns exec "${pods[0]}" ping -c1 -W1 "$ip2"
 ip netns exec "${pods[1]}" ping -c1 -W1 "$ip1"
 
+step "which host veth is whose: its alias, then bridge inspect from the node and from pod1"
+ip -n "$node" -d link show master cni-demo0 | grep -E '^[0-9]+:|alias'
+inspect
+inspect --netns "/var/run/netns/${pods[0]}"
+
 step "CHECK pod1 (prevResult = its ADD result)"
 cni CHECK ctr0 "${pods[0]}" "$conf_body, \"prevResult\": ${results[0]}
 }"
@@ -103,5 +119,8 @@ step "after DEL: no ports, no reservations, no masquerade chains"
 ip -n "$node" -br link show master cni-demo0
 ls "$state/demo-net"
 ip netns exec "$node" iptables -t nat -S | grep -c 'CNI-' || true
+
+step "after DEL: bridge inspect finds no attachment left"
+inspect
 
 step "done (namespaces and state are removed on exit)"

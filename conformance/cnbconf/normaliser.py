@@ -221,6 +221,8 @@ class Normaliser:
         for key in ("nat4", "nat6"):
             if key in ns:
                 out[key] = self.nat_lines(ns[key], unordered)
+        if ns.get("brnat"):  # macspoofchk's rules, `nft list` text
+            out["brnat"] = [self.string(line).rstrip() for line in ns["brnat"] if line.strip()]
         return out
 
     def link_state(self, role: str, link: dict, sysvals: dict) -> dict:

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Raw snapshots: the kernel state of one netns (links, addresses, routes, sysctls and, in the
-node, netns ids and the nat tables) and the IPAM files with their modes. Nothing is normalised
+node, netns ids, the nat tables and the bridge nat table of macspoofchk) and the IPAM files with their modes. Nothing is normalised
 here; see normaliser.py."""
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ if [ "$1" = node ]; then
   echo '@@nsids'; ip -j netns list-id
   echo '@@nat4'; iptables-save -t nat 2>&1
   echo '@@nat6'; ip6tables-save -t nat 2>&1
+  echo '@@brnat'; nft list table bridge nat 2>/dev/null
 fi
 """
 
@@ -74,7 +75,7 @@ def parse_snapshot(text: str) -> dict:
     for line in sections.get("sys", []):
         path, _, value = line.partition(":")
         out["sys"][sysctl_key(path)] = value
-    for key in ("nat4", "nat6"):
+    for key in ("nat4", "nat6", "brnat"):
         if key in sections:
             out[key] = sections[key]
     return out

@@ -92,6 +92,21 @@ class NormaliserTest(unittest.TestCase):
                                         "-A POSTROUTING -s 10.88.0.2/32 -j CNI-abc"])
         self.assertEqual(node["sysctl"], {"ipv4/ip_forward": "1"})
 
+    def test_bridge_nat_names_the_veth_and_the_mac(self) -> None:
+        raw = raw_state()
+        raw["node"]["brnat"] = [
+            "table bridge nat {", "\tchain PREROUTING {",
+            f'\t\tiifname "{HOST_VETH}" jump cni-br-iface-ctr-eth0 comment "macspoofchk-ctr-eth0"',
+            "\t}", "", "\tchain cni-br-iface-ctr-eth0-mac {",
+            f'\t\tether saddr {POD_MAC} return comment "macspoofchk-ctr-eth0"', "\t}", "}"]
+        node = Normaliser(names(), raw).state()["node"]
+        self.assertIn('\t\tiifname "veth@pod" jump cni-br-iface-ctr-eth0 comment "macspoofchk-ctr-eth0"',
+                      node["brnat"])
+        self.assertIn('\t\tether saddr mac(pod:eth0) return comment "macspoofchk-ctr-eth0"',
+                      node["brnat"])
+        self.assertNotIn("", node["brnat"])
+        self.assertNotIn("brnat", Normaliser(names(), raw_state()).state()["node"])
+
     def test_unordered_masks_pod_ips(self) -> None:
         state = Normaliser(names(), raw_state()).state(unordered=True)
         self.assertIn("-A POSTROUTING -s <pod-ip> -j CNI-abc", state["node"]["nat4"])

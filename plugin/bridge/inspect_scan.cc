@@ -319,6 +319,9 @@ std::vector<NetworkView> ReadNetworks(const std::vector<cni::NetworkConfigFile>&
       if (net->data_dir) {
         try {
           view.reservations = ipam::DiskStore::OpenExisting(*net->data_dir, net->conf.name).Reservations();
+          // IPv4 first, then by address (directory order says nothing).
+          std::sort(view.reservations->begin(), view.reservations->end(),
+                    [](const auto& a, const auto& b) { return a.ip < b.ip; });
         } catch (const Error& e) {
           errors->push_back(file.name + ": cannot read the IPAM store in " + *net->data_dir + ": " + e.msg());
         }
