@@ -64,9 +64,9 @@ void DelAddress(RouteSocket& sock, int ifindex, const IpNet& addr) {
 
 std::vector<AddrInfo> ListAddresses(RouteSocket& sock, int ifindex, int family) {
   // A one-off dump into a private cache; fine for listing, not used for single lookups.
-  nl_cache* raw = nullptr;
-  Check(rtnl_addr_alloc_cache(sock.raw(), &raw), "failed to list addresses" + OnLink(ifindex));
-  CachePtr cache(raw);
+  CachePtr cache = internal::DumpCache(
+      sock, [&](nl_cache** c) { return rtnl_addr_alloc_cache(sock.raw(), c); },
+      "failed to list addresses" + OnLink(ifindex));
   std::vector<AddrInfo> out;
   for (nl_object* obj = nl_cache_get_first(cache.get()); obj; obj = nl_cache_get_next(obj)) {
     auto* a = reinterpret_cast<rtnl_addr*>(obj);

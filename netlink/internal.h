@@ -9,6 +9,7 @@
 #include <netlink/route/link.h>
 #include <netlink/route/route.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -61,6 +62,9 @@ IpAddr FromNlAddr(const nl_addr* addr, int family);
 void SendRequest(RouteSocket& sock, const std::vector<uint8_t>& request, std::string_view what);
 // SendRequest that returns `tolerated` instead of throwing when the kernel answers with it.
 int SendRequestTolerating(RouteSocket& sock, const std::vector<uint8_t>& request, std::string_view what, int tolerated);
+// The cache `alloc` makes (an rtnl_*_alloc_cache call on `sock`), whole: a dump the kernel
+// marks interrupted is thrown away and run again (netlink/dump.h).
+CachePtr DumpCache(RouteSocket& sock, const std::function<int(nl_cache**)>& alloc, std::string_view what);
 // Sends `msg`, hands each reply to `on_reply` (libnl's NL_CB_VALID callback, with `arg`), then
 // reads the ack auto-ack asked for: left unread, it would be taken as the answer to the
 // socket's next request.

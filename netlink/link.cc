@@ -247,9 +247,8 @@ void SetLinkUp(RouteSocket& sock, int ifindex, const std::string& alias) {
 }
 
 std::vector<LinkInfo> ListLinks(RouteSocket& sock) {
-  nl_cache* raw = nullptr;
-  Check(rtnl_link_alloc_cache(sock.raw(), AF_UNSPEC, &raw), "failed to list links");
-  internal::CachePtr cache(raw);
+  internal::CachePtr cache = internal::DumpCache(
+      sock, [&](nl_cache** c) { return rtnl_link_alloc_cache(sock.raw(), AF_UNSPEC, c); }, "failed to list links");
   std::vector<LinkInfo> out;
   for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
     out.push_back(ToLinkInfo(reinterpret_cast<rtnl_link*>(o)));

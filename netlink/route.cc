@@ -74,9 +74,8 @@ void DelRoute(RouteSocket& sock, const RouteSpec& spec) {
 }
 
 std::vector<RouteInfo> ListRoutes(RouteSocket& sock, int family, bool all_tables) {
-  nl_cache* raw = nullptr;
-  Check(rtnl_route_alloc_cache(sock.raw(), family, 0, &raw), "failed to list routes");
-  CachePtr cache(raw);
+  CachePtr cache = internal::DumpCache(
+      sock, [&](nl_cache** c) { return rtnl_route_alloc_cache(sock.raw(), family, 0, c); }, "failed to list routes");
   std::vector<RouteInfo> out;
   for (nl_object* obj = nl_cache_get_first(cache.get()); obj; obj = nl_cache_get_next(obj)) {
     auto* r = reinterpret_cast<rtnl_route*>(obj);

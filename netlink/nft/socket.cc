@@ -209,9 +209,11 @@ std::vector<RuleInfo> NftSocket::ListRules(uint8_t family, const std::string& ta
     std::vector<RuleInfo> rules = DumpRules(family, table, chain, &interrupted);
     if (!interrupted) return rules;
     if (attempt == kAttempts) {
-      throw InternalError("failed to list nf_tables chain " + Where(table, chain) + ": the dump was interrupted " +
-                              std::to_string(kAttempts) + " times",
-                          EINTR);
+      // The ruleset kept changing: the caller can only try again later (as for route dumps).
+      throw Error(ErrorCode::kTryAgainLater,
+                  "failed to list nf_tables chain " + Where(table, chain) + ": the dump was interrupted " +
+                      std::to_string(kAttempts) + " times; try again",
+                  "", EINTR);
     }
   }
 }
