@@ -86,21 +86,40 @@ void ReplaceFile(const std::string& dir, const std::string& name, const std::str
   }
 }
 
-void UpdateSmallFile(const std::string& dir, const std::string& name, const std::string& temp_name,
+bool LinkNewFile(const std::string& dir, const std::string& name, std::string_view content,
+                 const std::string& fallback_temp) {
+  const std::string path = dir + "/" + name;
+  UniqueFd fd(::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600));
+  if (fd) {
+    if (int err = WriteAll(fd.get(), content); err != 0) throw ErrnoError("write " + path, err);
+    // linkat(AT_EMPTY_PATH) would need CAP_DAC_READ_SEARCH; the /proc path needs nothing.
+    const std::string self = "/proc/self/fd/" + std::to_string(fd.get());
+    if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) == 0) return true;
+    if (errno == EEXIST) return false;
+    if (errno != ENOENT) throw ErrnoError("link " + path, errno);
+    // ENOENT: no /proc here; the named temp file below does without it.
+  } else if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
+    throw ErrnoError("open " + dir, errno);
+  }
+  const std::string temp = dir + "/" + fallback_temp;
+  WriteNewFile(temp, content);
+  const int rc = ::link(temp.c_str(), path.c_str());
+  const int err = errno;
+  ::unlink(temp.c_str());
+  if (rc == 0) return true;
+  if (err == EEXIST) return false;
+  throw ErrnoError("link " + path, err);
+}
+
+void UpdateSmallFile(const std::string& dir, const std::string& name, const std::string& fallback_temp,
                      std::string_view content) {
   const std::string path = dir + "/" + name;
   UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!fd) {
     if (errno != ENOENT) throw ErrnoError("open " + path, errno);
-    ReplaceFile(dir, name, temp_name, content);
-    return;
-  }
-  struct stat st;
-  if (::fstat(fd.get(), &st) != 0) throw ErrnoError("stat " + path, errno);
-  // Shrink first, so no stale tail follows the new content even if the write is cut short.
-  if (static_cast<size_t>(st.st_size) > content.size() &&
-      ::ftruncate(fd.get(), static_cast<off_t>(content.size())) != 0) {
-    throw ErrnoError("truncate " + path, errno);
+    if (LinkNewFile(dir, name, content, fallback_temp)) return;
+    fd.reset(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));  // made meanwhile
+    if (!fd) throw ErrnoError("open " + path, errno);
   }
   ssize_t n;
   do {
@@ -108,6 +127,7 @@ void UpdateSmallFile(const std::string& dir, const std::string& name, const std:
   } while (n < 0 && errno == EINTR);
   if (n < 0) throw ErrnoError("write " + path, errno);
   if (static_cast<size_t>(n) != content.size()) throw InternalError("short write to " + path, EIO);
+  if (::ftruncate(fd.get(), static_cast<off_t>(content.size())) != 0) throw ErrnoError("truncate " + path, errno);
 }
 
 std::optional<DirReader> DirReader::Open(const std::string& dir) {

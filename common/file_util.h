@@ -32,11 +32,18 @@ void WriteNewFile(const std::string& path, std::string_view content);
 // Temp file `temp_name` in `dir`, then renamed to `name`: readers see the old or the new content.
 void ReplaceFile(const std::string& dir, const std::string& name, const std::string& temp_name,
                  std::string_view content);
-// Rewrites a small file in place, creating it (as ReplaceFile) only when missing. Replacing it
+// Creates <dir>/<name> (mode 0600) holding `content`: it appears whole or not at all, and false
+// means the name exists already (nothing is changed then). Written as an anonymous O_TMPFILE
+// and linked into place, so a crash at any point leaves nothing behind. Filesystems without
+// O_TMPFILE go through <dir>/<fallback_temp>, which only a crash can leave.
+bool LinkNewFile(const std::string& dir, const std::string& name, std::string_view content,
+                 const std::string& fallback_temp);
+// Rewrites a small file in place, creating it (as LinkNewFile) only when missing. Replacing it
 // instead would free its block on every call, and on a filesystem mounted with `discard` that
-// free is a synchronous discard the caller waits for. Only for content whose torn forms are
-// harmless: a crash leaves the old content, a truncation of it, or the new content.
-void UpdateSmallFile(const std::string& dir, const std::string& name, const std::string& temp_name,
+// free is a synchronous discard the caller waits for. The new content is written before the
+// file is cut to its length, so a crash leaves the old content or the new one, possibly
+// followed by the old one's tail: only for content whose readers tolerate that.
+void UpdateSmallFile(const std::string& dir, const std::string& name, const std::string& fallback_temp,
                      std::string_view content);
 
 // An open directory stream, closed when it goes out of scope.

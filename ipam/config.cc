@@ -128,7 +128,8 @@ std::vector<IpAddr> RequestedIps(const json& netconf, const json* runtime, std::
   std::vector<std::string> texts;
   if (!cni_args.empty()) {
     cni::CniArgs args = cni::CniArgs::Parse(cni_args, {"IP"});
-    if (auto ip = args.Get("IP")) {
+    // "IP=" asks for nothing, as in the reference (Go decodes an empty net.IP as none).
+    if (auto ip = args.Get("IP"); ip && !ip->empty()) {
       if (!ParseRequestedIp(*ip)) {
         throw InternalError("ARGS: error parsing value of pair \"IP=" + *ip + "\": invalid IP address " + *ip);
       }

@@ -10,8 +10,10 @@
 #include <cstring>
 
 #include "common/error.h"
+#include "common/error_list.h"
 #include "common/file_util.h"
 #include "common/log.h"
+#include "common/sha512.h"
 
 namespace cnb::ipam {
 namespace {
@@ -21,15 +23,6 @@ constexpr const char* kReserveTempPrefix = ".reserve-";
 constexpr const char* kIndexTempPrefix = ".tmp-";
 
 bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
-
-// Index entry names must be safe single path components; the skel's validation guarantees it
-// for real calls, this guards direct library use.
-bool IndexUsable(const Attachment& a) {
-  auto ok = [](const std::string& s) {
-    return !s.empty() && s != "." && s != ".." && s.find_first_of("/:\r\n") == std::string::npos;
-  };
-  return ok(a.container_id) && ok(a.ifname) && a.container_id[0] != '.';
-}
 
 }  // namespace
 
@@ -66,36 +59,49 @@ void DiskStore::Unlock() {
 }
 
 std::string DiskStore::IndexPath(const Attachment& a) const {
-  return IndexDir() + "/" + a.container_id + ":" + a.ifname;
+  // A hash: any container ID fits (the spec sets no length), and no ID can name another path.
+  return IndexDir() + "/" + Sha512Hex(a.container_id + '\0' + a.ifname).substr(0, 32);
 }
 
-std::optional<std::vector<IpAddr>> DiskStore::ReadIndex(const Attachment& a) const {
-  if (!IndexUsable(a)) return std::nullopt;
+DiskStore::IndexEntry DiskStore::ReadIndex(const Attachment& a, std::vector<IpAddr>* ips) const {
+  ips->clear();
   auto content = ReadSmallFile(IndexPath(a));
-  if (!content) return std::nullopt;
-  std::vector<IpAddr> ips;
+  if (!content) return IndexEntry::kMissing;
+  // Written whole lines at a time and never empty (an empty list removes the entry): anything
+  // else is a write a crash cut short.
+  if (content->empty() || content->back() != '\n') return IndexEntry::kTorn;
   size_t start = 0;
   while (start < content->size()) {
-    size_t nl = content->find('\n', start);
-    if (nl == std::string::npos) nl = content->size();
-    if (auto ip = IpAddr::Parse(TrimSpace(std::string_view(*content).substr(start, nl - start)))) {
-      ips.push_back(*ip);
-    }
+    const size_t nl = content->find('\n', start);
+    auto ip = IpAddr::Parse(std::string_view(*content).substr(start, nl - start));
+    if (!ip) return IndexEntry::kTorn;
+    ips->push_back(*ip);
     start = nl + 1;
   }
-  return ips;
+  return IndexEntry::kRead;
 }
 
 void DiskStore::WriteIndex(const Attachment& a, const std::vector<IpAddr>& ips) {
-  if (!IndexUsable(a)) return;
   if (ips.empty()) {
-    ::unlink(IndexPath(a).c_str());
+    if (::unlink(IndexPath(a).c_str()) != 0 && errno != ENOENT) throw ErrnoError("unlink " + IndexPath(a), errno);
     return;
   }
   if (::mkdir(IndexDir().c_str(), 0755) != 0 && errno != EEXIST) throw ErrnoError("mkdir " + IndexDir(), errno);
   std::string content;
   for (const auto& ip : ips) content += ip.ToString() + "\n";
-  ReplaceFile(IndexDir(), a.container_id + ":" + a.ifname, kIndexTempPrefix + std::to_string(::getpid()), content);
+  // In place: a torn entry is detected (ReadIndex), and an extra line is verified away.
+  const std::string path = IndexPath(a);
+  UpdateSmallFile(IndexDir(), path.substr(IndexDir().size() + 1), kIndexTempPrefix + std::to_string(::getpid()),
+                  content);
+}
+
+std::vector<IpAddr> DiskStore::ScanFor(const Attachment& a) const {
+  const std::string key = ReservationKey(a);
+  const std::string legacy = TrimSpace(a.container_id);
+  std::vector<IpAddr> out;
+  for (const auto& [ip, content] : Scan())
+    if (content == key || content == legacy) out.push_back(ip);
+  return out;
 }
 
 std::optional<std::string> DiskStore::ReadReservation(const IpAddr& ip) const {
@@ -111,32 +117,41 @@ bool DiskStore::OwnedBy(const IpAddr& ip, const Attachment& a) const {
 
 bool DiskStore::Reserve(const Attachment& a, const IpAddr& ip, int range_index) {
   std::string path = IpPath(ip);
-  // Cheap check first: a taken address costs one stat, not a temp file.
+  // Cheap check first: a taken address costs one stat, not a file.
   if (::access(path.c_str(), F_OK) == 0) return false;
 
   // Index before the reservation itself: a crash in between leaves an index line whose file
   // does not match, which every reader of the index verifies and ignores.
+  std::vector<IpAddr> have;
   std::vector<IpAddr> indexed;
-  if (auto have = ReadIndex(a)) {
-    for (const auto& held : *have)
-      if (held != ip && OwnedBy(held, a)) indexed.push_back(held);
+  switch (ReadIndex(a, &have)) {
+    case IndexEntry::kRead:
+      for (const auto& held : have)
+        if (held != ip && OwnedBy(held, a)) indexed.push_back(held);
+      break;
+    case IndexEntry::kTorn: indexed = ScanFor(a); break;
+    case IndexEntry::kMissing: break;
   }
   indexed.push_back(ip);
   WriteIndex(a, indexed);
 
   // Improvement over the reference (create, then write): the content is complete before the
-  // name appears, so a crash never leaves an empty, unmatchable reservation behind.
-  std::string temp = dir_ + "/" + kReserveTempPrefix + ip.ToString() + "-" + std::to_string(::getpid());
-  WriteNewFile(temp, TrimSpace(a.container_id) + "\r\n" + a.ifname);
-  if (::link(temp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(temp.c_str());
+  // name appears, so a crash never leaves an empty, unmatchable reservation behind, nor a
+  // temp file.
+  bool made = false;
+  try {
+    made = LinkNewFile(dir_, ip.ToString(), TrimSpace(a.container_id) + "\r\n" + a.ifname,
+                       kReserveTempPrefix + ip.ToString() + "-" + std::to_string(::getpid()));
+  } catch (const Error&) {
     indexed.pop_back();
     WriteIndex(a, indexed);
-    if (err == EEXIST) return false;
-    throw ErrnoError("link " + path, err);
+    throw;
   }
-  ::unlink(temp.c_str());
+  if (!made) {
+    indexed.pop_back();
+    WriteIndex(a, indexed);
+    return false;
+  }
 
   // The marker only steers round robin: failing to write it must not fail (and so leak) a
   // reservation that is already made.
@@ -158,11 +173,15 @@ std::optional<IpAddr> DiskStore::LastReservedIp(int range_index) {
 }
 
 std::vector<IpAddr> DiskStore::GetByAttachment(const Attachment& a) {
-  std::vector<IpAddr> out;
-  if (auto listed = ReadIndex(a)) {
-    for (const auto& ip : *listed)
-      if (OwnedBy(ip, a)) out.push_back(ip);
+  std::vector<IpAddr> listed;
+  switch (ReadIndex(a, &listed)) {
+    case IndexEntry::kMissing: return {};
+    case IndexEntry::kTorn: return ScanFor(a);
+    case IndexEntry::kRead: break;
   }
+  std::vector<IpAddr> out;
+  for (const auto& ip : listed)
+    if (OwnedBy(ip, a)) out.push_back(ip);
   return out;
 }
 
@@ -170,12 +189,16 @@ void DiskStore::ReleaseIp(const Attachment& a, const IpAddr& ip) {
   if (OwnedBy(ip, a) && ::unlink(IpPath(ip).c_str()) != 0 && errno != ENOENT) {
     log::Warn("host-local: cannot remove " + IpPath(ip) + ": " + std::strerror(errno));
   }
-  if (auto listed = ReadIndex(a)) {
-    std::vector<IpAddr> keep;
-    for (const auto& held : *listed)
-      if (held != ip) keep.push_back(held);
-    WriteIndex(a, keep);
+  std::vector<IpAddr> listed;
+  switch (ReadIndex(a, &listed)) {
+    case IndexEntry::kMissing: return;
+    case IndexEntry::kTorn: WriteIndex(a, ScanFor(a)); return;
+    case IndexEntry::kRead: break;
   }
+  std::vector<IpAddr> keep;
+  for (const auto& held : listed)
+    if (held != ip) keep.push_back(held);
+  WriteIndex(a, keep);
 }
 
 std::vector<std::pair<IpAddr, std::string>> DiskStore::Scan() const {
@@ -190,30 +213,45 @@ std::vector<std::pair<IpAddr, std::string>> DiskStore::Scan() const {
   return out;
 }
 
-size_t DiskStore::ReleaseMatching(const std::string& match) {
+size_t DiskStore::ReleaseMatching(const std::string& match, ErrorList* errors) {
   size_t released = 0;
   for (const auto& [ip, content] : Scan()) {
     if (content != match) continue;
     if (::unlink(IpPath(ip).c_str()) == 0) {
       ++released;
     } else if (errno != ENOENT) {
-      log::Warn("host-local: cannot remove " + IpPath(ip) + ": " + std::strerror(errno));
+      errors->Add(ErrnoError("host-local: cannot release " + IpPath(ip), errno, ErrorCode::kIo));
     }
   }
   return released;
 }
 
 void DiskStore::ReleaseByAttachment(const Attachment& a) {
-  if (auto listed = ReadIndex(a)) {
+  ErrorList errors;
+  std::vector<IpAddr> listed;
+  if (ReadIndex(a, &listed) == IndexEntry::kRead) {
     size_t released = 0;
-    for (const auto& ip : *listed) {
-      if (OwnedBy(ip, a) && ::unlink(IpPath(ip).c_str()) == 0) ++released;
+    for (const auto& ip : listed) {
+      if (!OwnedBy(ip, a)) continue;
+      if (::unlink(IpPath(ip).c_str()) == 0) {
+        ++released;
+      } else if (errno != ENOENT) {
+        errors.Add(ErrnoError("host-local: cannot release " + IpPath(ip), errno, ErrorCode::kIo));
+      }
     }
-    WriteIndex(a, {});
-    if (released > 0) return;
+    if (released > 0 || !errors.empty()) {
+      if (errors.empty()) WriteIndex(a, {});
+      errors.ThrowIfAny();
+      return;
+    }
     // The entry was stale (files released or replaced by the Go binary): scan after all.
   }
-  if (ReleaseMatching(ReservationKey(a)) == 0) ReleaseMatching(TrimSpace(a.container_id));
+  if (ReleaseMatching(ReservationKey(a), &errors) == 0 && errors.empty()) {
+    ReleaseMatching(TrimSpace(a.container_id), &errors);
+  }
+  // What is released stays released; the entry goes once nothing is left to release.
+  if (errors.empty()) WriteIndex(a, {});
+  errors.ThrowIfAny();
 }
 
 bool DiskStore::FindByAttachment(const Attachment& a) {
@@ -239,32 +277,34 @@ std::vector<IpAddr> DiskStore::ListReserved() {
 size_t DiskStore::Gc(const std::set<Attachment>& valid) {
   GcPolicy policy(valid);
   size_t released = 0;
+  ErrorList errors;
   for (const auto& [ip, content] : Scan()) {
     if (policy.Keep(content)) continue;
-    if (::unlink(IpPath(ip).c_str()) == 0) ++released;
+    if (::unlink(IpPath(ip).c_str()) == 0) {
+      ++released;
+    } else if (errno != ENOENT) {
+      errors.Add(ErrnoError("host-local GC: cannot release " + IpPath(ip), errno, ErrorCode::kIo));
+    }
   }
-  // Temp files only exist while a writer holds the lock, which GC holds now: these are stale.
+  // Temp files only exist while a writer holds the lock, which GC holds now: these are stale
+  // (left only on filesystems without O_TMPFILE, see LinkNewFile).
   ForEachEntry(dir_, [&](const std::string& name, unsigned char) {
     if (StartsWith(name, kReserveTempPrefix) || StartsWith(name, ".last_reserved_ip.")) {
       ::unlink((dir_ + "/" + name).c_str());
     }
   });
   std::set<std::string> valid_entries;
-  for (const auto& a : valid) valid_entries.insert(a.container_id + ":" + a.ifname);
+  for (const auto& a : valid) valid_entries.insert(IndexPath(a).substr(IndexDir().size() + 1));
   ForEachEntry(IndexDir(), [&](const std::string& name, unsigned char) {
     if (!valid_entries.count(name)) ::unlink((IndexDir() + "/" + name).c_str());
   });
+  errors.ThrowIfAny();
   return released;
 }
 
 std::vector<IpAddr> DiskStore::ReservedIps(const Attachment& a) {
   if (auto from_index = GetByAttachment(a); !from_index.empty()) return from_index;
-  std::string key = ReservationKey(a);
-  std::string legacy = TrimSpace(a.container_id);
-  std::vector<IpAddr> out;
-  for (const auto& [ip, content] : Scan())
-    if (content == key || content == legacy) out.push_back(ip);
-  return out;
+  return ScanFor(a);
 }
 
 std::vector<DiskStore::Reservation> DiskStore::Reservations() const {

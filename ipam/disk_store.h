@@ -11,6 +11,7 @@
 
 #include <string>
 
+#include "common/error_list.h"
 #include "common/unique_fd.h"
 #include "ipam/store.h"
 
@@ -58,15 +59,20 @@ class DiskStore : public Store {
   std::string IpPath(const IpAddr& ip) const { return dir_ + "/" + ip.ToString(); }
   std::string IndexDir() const { return dir_ + "/.index"; }
   std::string IndexPath(const Attachment& a) const;
-  // nullopt when the attachment has no index entry.
-  std::optional<std::vector<IpAddr>> ReadIndex(const Attachment& a) const;
+  enum class IndexEntry { kMissing, kTorn, kRead };
+  // The attachment's index entry into `ips` (kRead); kTorn for a write a crash cut short, whose
+  // readers fall back to a scan.
+  IndexEntry ReadIndex(const Attachment& a, std::vector<IpAddr>* ips) const;
   void WriteIndex(const Attachment& a, const std::vector<IpAddr>& ips);
+  // The attachment's reservations (or legacy ones of its container ID) by reading every file.
+  std::vector<IpAddr> ScanFor(const Attachment& a) const;
   // Trimmed content of a reservation file, nullopt if it cannot be read.
   std::optional<std::string> ReadReservation(const IpAddr& ip) const;
   bool OwnedBy(const IpAddr& ip, const Attachment& a) const;
   // Every top-level entry whose name parses as an IP, with its trimmed content.
   std::vector<std::pair<IpAddr, std::string>> Scan() const;
-  size_t ReleaseMatching(const std::string& match);
+  // Releases the reservations holding `match`; failures (other than already gone) go to `errors`.
+  size_t ReleaseMatching(const std::string& match, ErrorList* errors);
 
   std::string dir_;
   UniqueFd lock_fd_;

@@ -121,10 +121,13 @@ void Check(const cni::Invocation& inv) {
   }
 }
 
+// Read-only and lock-free: containerd asks every 5 s, and a snapshot of the directory answers
+// "is any address left" as well as a locked one would. Creates nothing (not even the store).
 void Status(const cni::Invocation& inv) {
-  LockedStore s(inv);
-  std::vector<IpAddr> taken = s.store.ListReserved();
-  for (const auto& set : s.config.ranges) {
+  const ipam::IpamConfig config = ipam::LoadIpamConfig(inv.config, inv.args);
+  ipam::DiskStore store = ipam::DiskStore::OpenExisting(config.data_dir, inv.network_name);
+  const std::vector<IpAddr> taken = store.ListReserved();
+  for (const auto& set : config.ranges) {
     // Count rather than iterate, so a /64 costs the same as a /24.
     uint64_t used = 0;
     for (const auto& ip : taken) {

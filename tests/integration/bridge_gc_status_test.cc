@@ -8,11 +8,13 @@
 #include <gtest/gtest.h>
 
 #include "support/bridge_fixture.h"
+#include "support/temp_dir.h"
 
 namespace cnb::test {
 namespace {
 
 using nlohmann::json;
+using test::ListDir;
 
 class BridgeGcStatusTest : public BridgeTest {
  protected:
@@ -145,6 +147,17 @@ TEST_F(BridgeGcStatusTest, StatusReportsExhaustedPoolAsCode50) {
 
 TEST_F(BridgeGcStatusTest, StatusNeedsSpec110) {
   ExpectCniError(RunNoContainer("STATUS", Conf("1.0.0")), 1, "does not allow STATUS");
+}
+
+// containerd asks every 5 s: STATUS reads and never writes, not even the network's lock file.
+TEST_F(BridgeGcStatusTest, StatusCreatesNothing) {
+  ASSERT_PLUGIN_OK(RunNoContainer("STATUS", Conf("1.1.0")));
+  EXPECT_TRUE(ListDir(data_dir()).empty()) << "the network's directory and lock are made by the first ADD";
+  Pod& pod = NewPod();
+  ASSERT_PLUGIN_OK(Add(pod, Conf("1.1.0")));
+  const auto before = ListDir(data_dir() + "/" + kNet);
+  ASSERT_PLUGIN_OK(RunNoContainer("STATUS", Conf("1.1.0")));
+  EXPECT_EQ(ListDir(data_dir() + "/" + kNet), before);
 }
 
 }  // namespace

@@ -72,6 +72,33 @@ TEST(FileUtil, ReplaceFileLeavesNoTempFile) {
   EXPECT_EQ(names, std::set<std::string>{"name"});
 }
 
+// A reservation appears whole or not at all, an existing one is left alone, and no temp file
+// is ever named (so a crash cannot leave one).
+TEST(FileUtil, LinkNewFileIsExclusiveAndNamesNoTempFile) {
+  TempDir dir;
+  EXPECT_TRUE(LinkNewFile(dir.path(), "10.0.0.2", "ctr\r\neth0", ".reserve-x"));
+  EXPECT_FALSE(LinkNewFile(dir.path(), "10.0.0.2", "other\r\neth0", ".reserve-x"));
+  EXPECT_EQ(ReadFile(dir.path() + "/10.0.0.2"), "ctr\r\neth0");
+  struct stat st;
+  ASSERT_EQ(::stat((dir.path() + "/10.0.0.2").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(ListDir(dir.path()), std::vector<std::string>{"10.0.0.2"});
+  EXPECT_THROW(LinkNewFile(dir.path() + "/missing", "x", "", ".t"), Error);
+}
+
+TEST(FileUtil, UpdateSmallFileRewritesInPlaceAndCreatesWithoutATempFile) {
+  TempDir dir;
+  UpdateSmallFile(dir.path(), "last", ".last.tmp", "10.0.0.10");
+  struct stat before;
+  ASSERT_EQ(::stat((dir.path() + "/last").c_str(), &before), 0);
+  UpdateSmallFile(dir.path(), "last", ".last.tmp", "10.0.0.9");
+  EXPECT_EQ(ReadFile(dir.path() + "/last"), "10.0.0.9");  // cut to the new length
+  struct stat after;
+  ASSERT_EQ(::stat((dir.path() + "/last").c_str(), &after), 0);
+  EXPECT_EQ(after.st_ino, before.st_ino) << "rewritten, not replaced";
+  EXPECT_EQ(ListDir(dir.path()), std::vector<std::string>{"last"});
+}
+
 TEST(FileUtil, MkdirAllMakesEveryLevelAndRefusesAFile) {
   TempDir dir;
   MkdirAll(dir.path() + "/a/b/c");

@@ -9,9 +9,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <set>
 #include <thread>
 
+#include "common/sha512.h"
 #include "ipam/allocator.h"
 #include "ipam/disk_store.h"
 #include "support/invocation.h"
@@ -27,6 +29,11 @@ using test::ReadFile;
 using test::WriteFile;
 
 IpAddr Ip(const char* s) { return *IpAddr::Parse(s); }
+
+// The documented index entry name: 32 hex digits of sha512(containerID NUL ifname).
+std::string IndexName(const std::string& id, const std::string& ifname) {
+  return ".index/" + Sha512Hex(id + std::string(1, '\0') + ifname).substr(0, 32);
+}
 
 RangeSet Set(const char* subnet) {
   Range r;
@@ -65,7 +72,7 @@ TEST_F(DiskStoreTest, LayoutMatchesGoHostLocal) {
   EXPECT_EQ(ReadFile(F("last_reserved_ip.0")), "10.1.2.7");
   EXPECT_EQ(ReadFile(F("last_reserved_ip.1")), "fd00::a:7");
   EXPECT_EQ(FileMode(F("last_reserved_ip.0")), 0600u);
-  EXPECT_EQ(ReadFile(F(".index/ctr1:eth0")), "10.1.2.7\nfd00::a:7\n");
+  EXPECT_EQ(ReadFile(F(IndexName("ctr1", "eth0"))), "10.1.2.7\nfd00::a:7\n");
   // Nothing else: no temp files left behind.
   EXPECT_EQ(ListDir(NetDir()), (std::vector<std::string>{".index", "10.1.2.7", "fd00::a:7", "last_reserved_ip.0",
                                                          "last_reserved_ip.1", "lock"}));
@@ -153,11 +160,11 @@ TEST_F(DiskStoreTest, StaleIndexEntryFallsBackToFullScan) {
   DiskStore store(tmp_.path() + "/data", "net1");
   StoreLock lock(store);
   ::mkdir(F(".index").c_str(), 0755);
-  WriteFile(F(".index/pod:eth0"), "10.1.2.9\n");  // file since released by the Go binary
-  WriteFile(F("10.1.2.20"), "pod\r\neth0");       // and re-added by it elsewhere
+  WriteFile(F(IndexName("pod", "eth0")), "10.1.2.9\n");  // file since released by the Go binary
+  WriteFile(F("10.1.2.20"), "pod\r\neth0");              // and re-added by it elsewhere
   store.ReleaseByAttachment(Attachment{"pod", "eth0"});
   EXPECT_FALSE(FileExists(F("10.1.2.20")));
-  EXPECT_FALSE(FileExists(F(".index/pod:eth0")));
+  EXPECT_FALSE(FileExists(F(IndexName("pod", "eth0"))));
 }
 
 TEST_F(DiskStoreTest, CrashLeftoverTempFileIsIgnoredAndCollected) {
@@ -173,6 +180,46 @@ TEST_F(DiskStoreTest, CrashLeftoverTempFileIsIgnoredAndCollected) {
   EXPECT_EQ(ReadFile(F("10.1.2.9")), "real\r\neth0");
 }
 
+// A crash cut an index write short: its readers see that and scan instead of trusting it.
+TEST_F(DiskStoreTest, TornIndexEntryFallsBackToFullScan) {
+  DiskStore store(tmp_.path() + "/data", "net1");
+  StoreLock lock(store);
+  ASSERT_TRUE(store.Reserve(Attachment{"pod", "eth0"}, Ip("10.1.2.2"), 0));
+  ASSERT_TRUE(store.Reserve(Attachment{"pod", "eth0"}, Ip("fd00::2"), 1));
+  for (const char* torn : {"", "10.1.2.2\nfd0", "10.1.2.2\n\n", "fd00::2\n.2.2\n"}) {
+    SCOPED_TRACE(testing::PrintToString(torn));
+    WriteFile(F(IndexName("pod", "eth0")), torn);
+    EXPECT_EQ(store.GetByAttachment(Attachment{"pod", "eth0"}).size(), 2u) << "the ADD duplicate check must see both";
+  }
+  // Writing it again repairs it, from the scan.
+  ASSERT_FALSE(store.Reserve(Attachment{"pod", "eth0"}, Ip("10.1.2.2"), 0));
+  ASSERT_TRUE(store.Reserve(Attachment{"pod", "eth0"}, Ip("10.1.2.3"), 0));
+  std::vector<IpAddr> listed = store.GetByAttachment(Attachment{"pod", "eth0"});
+  std::sort(listed.begin(), listed.end());
+  EXPECT_EQ(listed, (std::vector<IpAddr>{Ip("10.1.2.2"), Ip("10.1.2.3"), Ip("fd00::2")}));
+  EXPECT_TRUE(ReadFile(F(IndexName("pod", "eth0"))).ends_with("10.1.2.3\n")) << "whole again";
+  store.ReleaseByAttachment(Attachment{"pod", "eth0"});
+  EXPECT_TRUE(store.ListReserved().empty());
+}
+
+// The spec sets no limit on a container ID (the reference takes 1024 bytes); only the index
+// names files after the attachment, and it hashes.
+TEST_F(DiskStoreTest, ContainerIdsOfAnyLengthWork) {
+  DiskStore store(tmp_.path() + "/data", "net1");
+  StoreLock lock(store);
+  const std::string id(1024, 'c');
+  ASSERT_TRUE(store.Reserve(Attachment{id, "eth0"}, Ip("10.1.2.2"), 0));
+  EXPECT_EQ(ReadFile(F("10.1.2.2")), id + "\r\neth0");
+  EXPECT_EQ(store.GetByAttachment(Attachment{id, "eth0"}), std::vector<IpAddr>{Ip("10.1.2.2")});
+  EXPECT_TRUE(FileExists(F(IndexName(id, "eth0"))));
+  // IDs that would be paths elsewhere are just names here.
+  ASSERT_TRUE(store.Reserve(Attachment{"../../etc", "eth0"}, Ip("10.1.2.3"), 0));
+  store.ReleaseByAttachment(Attachment{id, "eth0"});
+  store.ReleaseByAttachment(Attachment{"../../etc", "eth0"});
+  EXPECT_TRUE(store.ListReserved().empty());
+  EXPECT_TRUE(ListDir(F(".index")).empty());
+}
+
 TEST_F(DiskStoreTest, GcReleasesWhatIsNotValid) {
   DiskStore store(tmp_.path() + "/data", "net1");
   StoreLock lock(store);
@@ -186,7 +233,7 @@ TEST_F(DiskStoreTest, GcReleasesWhatIsNotValid) {
   EXPECT_EQ(store.Gc({Attachment{"keep", "eth0"}, Attachment{"gopod", "eth0"}}), 4u);
   EXPECT_EQ(ListDir(NetDir()),
             (std::vector<std::string>{".index", "10.1.2.2", "10.1.2.5", "10.1.2.8", "last_reserved_ip.0", "lock"}));
-  EXPECT_EQ(ListDir(F(".index")), (std::vector<std::string>{"keep:eth0"}));
+  EXPECT_EQ(ListDir(F(".index")), (std::vector<std::string>{IndexName("keep", "eth0").substr(7)}));
   // An empty valid list releases everything but never the lock or the round-robin marker.
   EXPECT_EQ(store.Gc({}), 3u);
   EXPECT_EQ(ListDir(NetDir()), (std::vector<std::string>{".index", "last_reserved_ip.0", "lock"}));
