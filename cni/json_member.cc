@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cni/json_member.h"
 
+#include <cstdint>
+#include <limits>
+
 namespace cnb::cni {
 namespace {
 
@@ -24,6 +27,20 @@ const nlohmann::json* FindMember(const nlohmann::json& obj, std::string_view key
     if (EqualFoldAscii(it.key(), key)) return &*it;
   }
   return nullptr;
+}
+
+std::optional<int> IntInRange(const nlohmann::json& number) {
+  constexpr int64_t kMin = std::numeric_limits<int>::min();
+  constexpr int64_t kMax = std::numeric_limits<int>::max();
+  if (number.is_number_unsigned()) {
+    const uint64_t v = number.get<uint64_t>();
+    if (v > static_cast<uint64_t>(kMax)) return std::nullopt;
+    return static_cast<int>(v);
+  }
+  if (!number.is_number_integer()) return std::nullopt;
+  const int64_t v = number.get<int64_t>();
+  if (v < kMin || v > kMax) return std::nullopt;
+  return static_cast<int>(v);
 }
 
 }  // namespace cnb::cni

@@ -4,6 +4,7 @@
 // differs only in ASCII case. So "ipmasq": true turns masquerading on there, and here too.
 #pragma once
 
+#include <optional>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -13,5 +14,9 @@ namespace cnb::cni {
 // nullptr when `obj` is not an object or has no such member. A member whose value is null is
 // returned as such; callers treat it as absent, as Go leaves the field unset.
 const nlohmann::json* FindMember(const nlohmann::json& obj, std::string_view key);
+
+// The value of an integer JSON number that fits in an int; nullopt for one that does not.
+// Checked on the number itself: narrowing first would turn 2^32 + 1400 into 1400.
+std::optional<int> IntInRange(const nlohmann::json& number);
 
 }  // namespace cnb::cni

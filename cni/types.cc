@@ -23,7 +23,9 @@ std::optional<int> GetInt(const json& j, const char* key) {
   const json* it = FindMember(j, key);
   if (!it || it->is_null()) return std::nullopt;
   if (!it->is_number_integer()) Fail(std::string("field ") + key + " must be an integer");
-  return it->get<int>();
+  const std::optional<int> v = IntInRange(*it);
+  if (!v) Fail(std::string("field ") + key + " is out of range: " + it->dump());
+  return v;
 }
 
 std::vector<std::string> GetStrings(const json& j, const char* key) {

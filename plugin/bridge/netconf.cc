@@ -6,6 +6,7 @@
 #include "cni/args.h"
 #include "cni/json_member.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "masq/masq.h"
 #include "netlink/mac.h"
 
@@ -26,6 +27,10 @@ void Read(const json& j, const char* key, T* out) {
     if (!it->is_boolean()) LoadError(std::string("field ") + key + " must be a boolean");
   } else if constexpr (std::is_same_v<T, int>) {
     if (!it->is_number_integer()) LoadError(std::string("field ") + key + " must be an integer");
+    const std::optional<int> v = cni::IntInRange(*it);
+    if (!v) throw ConfigError("failed to load netconf: field " + std::string(key) + " is out of range: " + it->dump());
+    *out = *v;
+    return;
   } else {
     if (!it->is_string()) LoadError(std::string("field ") + key + " must be a string");
   }
@@ -49,7 +54,11 @@ void ParseTrunk(const json& j, NetConf* conf) {
       const json* f = cni::FindMember(e, key);
       if (!f || f->is_null()) return std::nullopt;
       if (!f->is_number_integer()) LoadError(std::string("vlanTrunk field ") + key + " must be an integer");
-      return f->get<int>();
+      const std::optional<int> v = cni::IntInRange(*f);
+      if (!v)
+        throw ConfigError("failed to load netconf: vlanTrunk field " + std::string(key) +
+                          " is out of range: " + f->dump());
+      return v;
     };
     auto min_id = get("minID");
     auto max_id = get("maxID");
@@ -121,7 +130,11 @@ void ReadSections(const json& j, const cni::Invocation& inv, NetConf* conf) {
     try {
       conf->prev_result = cni::ResultFromJson(*it, inv.cni_version);
     } catch (const Error& e) {
-      throw InternalError("could not parse prevResult: " + e.msg());
+      // DEL must clean up from what it can find: runtimes retry a failed DEL with the same
+      // cached result, so refusing a damaged one would keep the veth, IP and rules forever.
+      // It finds everything by name without the result (the reference ignores it too).
+      if (inv.command != cni::Command::kDel) throw InternalError("could not parse prevResult: " + e.msg());
+      log::Warn("DEL: ignoring a prevResult that cannot be parsed (" + e.msg() + ")");
     }
   }
 }

@@ -2,6 +2,7 @@
 // DEL, black-box: everything ADD made goes away, DEL is idempotent, and the IP and the masquerade
 // rules are released even when the netns is empty or already gone.
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -107,6 +108,30 @@ TEST_F(BridgeDelTest, DelOfOnePodLeavesTheOtherIntact) {
   EXPECT_NE(NatRules(node()).find(MasqChainName(kNet, b.id)), std::string::npos);
   EXPECT_EQ(BridgePorts(node(), kBridge).size(), 1u);
   EXPECT_TRUE(Ping(b.name(), kGateway));
+}
+
+// A damaged prevResult (the runtime's cached ADD result) must not make DEL fail forever: the
+// runtime retries with the same result, so the veth, the IP and the rules would stay.
+TEST_F(BridgeDelTest, DelWithADamagedPrevResultStillCleansUp) {
+  const std::vector<json> damaged = {
+      {{"interfaces", "not a list"}},
+      {{"ips", json::array({{{"address", "not-an-ip"}, {"interface", 0}}})}},
+      {{"ips", json::array({{{"address", "10.77.0.2/24"}, {"interface", 4294967296}}})}},
+      {{"interfaces", json::array({{{"name", 7}}})}, {"dns", "x"}},
+  };
+  for (const auto& prev : damaged) {
+    SCOPED_TRACE(prev.dump());
+    Pod& pod = NewPod();
+    auto add = Add(pod, MasqConf());
+    ASSERT_PLUGIN_OK(add);
+    auto conf = MasqConf();
+    conf["prevResult"] = prev;
+    auto del = Call({"DEL", pod.id, pod.path(), "eth0", ""}, conf);
+    EXPECT_PLUGIN_OK(del);
+    EXPECT_FALSE(Link(node(), HostVeth(add.json)).has_value());
+    EXPECT_TRUE(IpamIpFiles(data_dir(), kNet).empty());
+    ExpectNoMasqRulesFor(pod);
+  }
 }
 
 }  // namespace

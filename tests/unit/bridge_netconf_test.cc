@@ -126,6 +126,7 @@ TEST(NetConf, Errors) {
   EXPECT_EQ(ErrorOf(head + R"("ipam":{}})", "MAC=zz"), "999 failed to make veth pair: address zz: invalid MAC address");
   EXPECT_EQ(ErrorOf(head + R"("ipam":{}})", "IP=10.0.0.1"), "999 ARGS: unknown args [\"IP=10.0.0.1\"]");
   EXPECT_EQ(ErrorOf(head + R"("ipam":{}})", "IgnoreUnknown=1;IP=10.0.0.1"), "no error");
+  EXPECT_EQ(ErrorOf(head + R"("ipam":{}})", "IgnoreUnknown=1;IP="), "no error");
 }
 
 TEST(NetConf, VlanGatewayNameMustFitAnInterfaceName) {
@@ -138,6 +139,34 @@ TEST(NetConf, VlanGatewayNameMustFitAnInterfaceName) {
             "bridge name");
   // Without a gateway there is no such interface, so the name does not matter.
   EXPECT_EQ(ErrorOf(R"({"cniVersion":"1.0.0","name":"n","ipam":{},"bridge":"cnibridge01","vlan":4094})"), "no error");
+}
+
+// Numbers are range-checked as JSON numbers, before they are narrowed to an int: 2^32 + 1400
+// must not become an MTU of 1400, nor 2^32 "no VLAN".
+TEST(NetConf, NumbersOutOfRangeAreInvalidNotNarrowed) {
+  const std::string head = R"({"cniVersion":"1.0.0","name":"n","ipam":{},)";
+  EXPECT_EQ(ErrorOf(head + R"("mtu":4294968696})"), "7 failed to load netconf: field mtu is out of range: 4294968696");
+  EXPECT_EQ(ErrorOf(head + R"("vlan":4294967296})"),
+            "7 failed to load netconf: field vlan is out of range: 4294967296");
+  EXPECT_EQ(ErrorOf(head + R"("vlan":-4294967296})"),
+            "7 failed to load netconf: field vlan is out of range: -4294967296");
+  EXPECT_EQ(ErrorOf(head + R"("vlan":18446744073709551615})"),
+            "7 failed to load netconf: field vlan is out of range: 18446744073709551615");
+  EXPECT_EQ(ErrorOf(head + R"("vlanTrunk":[{"id":4294967297}]})"),
+            "7 failed to load netconf: vlanTrunk field id is out of range: 4294967297");
+  EXPECT_EQ(ErrorOf(head + R"("mtu":1400.5})"), "999 failed to load netconf: field mtu must be an integer");
+  EXPECT_EQ(ErrorOf(head + R"("mtu":"1400"})"), "999 failed to load netconf: field mtu must be an integer");
+  EXPECT_EQ(ErrorOf(head + R"("mtu":2147483647})"), "no error");  // the largest int; the kernel judges it
+}
+
+// Only DEL forgives a prevResult it cannot read (it finds everything by name); CHECK needs it.
+TEST(NetConf, ADamagedPrevResultFailsAllButDel) {
+  const std::string json = R"({"cniVersion":"1.0.0","name":"n","ipam":{},"prevResult":{"ips":[{"address":"x"}]}})";
+  EXPECT_NE(ErrorOf(json).find("could not parse prevResult"), std::string::npos) << ErrorOf(json);
+  cni::Invocation del = Inv(json);
+  del.command = cni::Command::kDel;
+  NetConf c = ParseNetConf(del);
+  EXPECT_FALSE(c.prev_result.has_value());
 }
 
 TEST(NetConf, PrevResultIsDecodedInTheConfigVersion) {

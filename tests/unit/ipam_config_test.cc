@@ -106,6 +106,8 @@ TEST(IpamConfig, CniArgsRules) {
   EXPECT_EQ(LoadError(conf, "ip=10.1.0.5"), "ARGS: unknown args [\"ip=10.1.0.5\"]");
   EXPECT_TRUE(LoadIpamConfig(conf, "IgnoreUnknown=true;ip=10.1.0.5").requested_ips.empty());
   EXPECT_EQ(LoadError(conf, "IP=banana"), "ARGS: error parsing value of pair \"IP=banana\": invalid IP address banana");
+  // An empty value asks for nothing, as Go decodes an empty net.IP.
+  EXPECT_TRUE(LoadIpamConfig(conf, "IgnoreUnknown=1;IP=").requested_ips.empty());
 }
 
 TEST(IpamConfig, BadRequestedIpInJson) {
