@@ -5,6 +5,7 @@
 // nftables (`nft`). Knows nothing of the bridge's config or of the CNI protocol beyond names.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,7 +42,9 @@ class Masquerader {
 
 // "CNI-" + first 24 hex digits of sha512(network + containerID).
 std::string IptablesChainName(const std::string& network, const std::string& container_id);
-// `name: "<net>" id: "<cid>"` (Go %q quoting).
+// `name: "<net>" id: "<cid>"` (Go %q quoting), cut to kMaxIptablesComment bytes as iptables
+// cuts it.
+inline constexpr size_t kMaxIptablesComment = 255;  // XT_MAX_COMMENT_LEN - 1
 std::string IptablesComment(const std::string& network, const std::string& container_id);
 
 // Checks a configured backend name: "iptables", "nftables" or "" (auto). Throws Error 999

@@ -23,7 +23,12 @@ std::string IptablesChainName(const std::string& network, const std::string& con
 }
 
 std::string IptablesComment(const std::string& network, const std::string& container_id) {
-  return "name: " + GoQuote(network) + " id: " + GoQuote(container_id);
+  std::string comment = "name: " + GoQuote(network) + " id: " + GoQuote(container_id);
+  // What iptables itself keeps of the reference's comment: xt_comment holds 255 bytes and
+  // libxtables cuts a longer one there (a long container ID). Cut the same way, our rules carry
+  // the very comment the reference's do, and iptables-restore's 1 KiB token limit is never hit.
+  if (comment.size() > kMaxIptablesComment) comment.resize(kMaxIptablesComment);
+  return comment;
 }
 
 std::string FindTool(const std::string& name) {

@@ -9,7 +9,8 @@ namespace cnb::bridge {
 namespace {
 
 constexpr const char* kTag = "cni-bridge";
-constexpr size_t kMaxAlias = 255;  // IFALIASZ - 1
+// dev_set_alias() wants fewer than IFALIASZ (256) bytes, and the NUL libnl sends counts.
+constexpr size_t kMaxAlias = 254;
 
 // A value that cannot break the word structure: whitespace and controls become '_'.
 std::string Word(const std::string& s) {

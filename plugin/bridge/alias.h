@@ -5,8 +5,9 @@
 //   cni-bridge id=<containerID> if=<ifname> [pod=<namespace>/<name>]
 //
 // Space-separated key=value words after the "cni-bridge" tag; the pod is there when the runtime
-// sent K8S_POD_NAMESPACE and K8S_POD_NAME in CNI_ARGS (containerd and CRI-O do). At most 255
-// bytes, the kernel's limit: a longer text drops the pod, then cuts the id (ending it in "...").
+// sent K8S_POD_NAMESPACE and K8S_POD_NAME in CNI_ARGS (containerd and CRI-O do). At most 254
+// bytes: the kernel takes fewer than IFALIASZ (256) counting the NUL that libnl sends. A longer
+// text drops the pod, then cuts the id (ending it in "...").
 #pragma once
 
 #include <optional>

@@ -91,6 +91,37 @@ TEST_F(BridgeErrorTest, BadNetworkNameIsCode7) {
   ExpectCniError(Add(pod, conf), 7, "missing network name");
 }
 
+// Names and IDs at and past their limits. The spec sets none for a container ID and the
+// reference takes 1024 bytes: only our own names derive from it, and they hash or cut it.
+TEST_F(BridgeErrorTest, LongContainerIdsAndFullLengthIfnamesWork) {
+  Pod& pod = NewPod();
+  auto conf = Conf();
+  conf["ipMasq"] = true;
+  const std::string id(1024, 'c');
+  auto add =
+      Call({"ADD", id, pod.path(), "abcdefghijklmno", "K8S_POD_NAMESPACE=ns;K8S_POD_NAME=p;IgnoreUnknown=1"}, conf);
+  ASSERT_PLUGIN_OK(add);
+  ASSERT_EQ(IpamIpFiles(data_dir(), kNet).size(), 1u);
+  EXPECT_EQ(ReadFile(data_dir() + "/" + kNet + "/" + IpamIpFiles(data_dir(), kNet)[0]), id + "\r\nabcdefghijklmno");
+  const std::string alias = Link(node(), HostVeth(add.json))->value("ifalias", "");
+  EXPECT_LE(alias.size(), 254u);
+  EXPECT_NE(alias.find("... if=abcdefghijklmno"), std::string::npos) << alias;
+  EXPECT_NE(NatRules(node()).find(MasqChainName(kNet, id)), std::string::npos);
+  ASSERT_PLUGIN_OK(Call({"DEL", id, pod.path(), "abcdefghijklmno", ""}, conf));
+  EXPECT_TRUE(IpamIpFiles(data_dir(), kNet).empty());
+  EXPECT_EQ(NatRules(node()).find(MasqChainName(kNet, id)), std::string::npos);
+  EXPECT_TRUE(NodeVeths().empty());
+}
+
+TEST_F(BridgeErrorTest, ANetworkNameTooLongForAFileNameFailsCleanly) {
+  Pod& pod = NewPod();
+  auto conf = Conf();
+  conf["name"] = std::string(300, 'n');  // <dataDir>/<network> cannot exist
+  auto before = NodeVeths();
+  ExpectCniError(Add(pod, conf), 999, "file name too long");
+  ExpectNothingLeftFor(pod, before);
+}
+
 TEST_F(BridgeErrorTest, UnsupportedVersionIsCode1) {
   Pod& pod = NewPod();
   ExpectCniError(Add(pod, Conf("9.9.9")), 1, "incompatible CNI versions");

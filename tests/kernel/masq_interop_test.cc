@@ -125,5 +125,26 @@ TEST_F(MasqInteropTest, OursRemovesTheReferencesWithoutKnowingTheAddresses) {
   EXPECT_EQ(RuleLines(host_.Exec({"ip6tables", "-t", "nat", "-S"})), std::vector<std::string>{});
 }
 
+// A container ID too long for the comment: iptables cuts the reference's comment at 255 bytes,
+// and ours is cut the same way, so the rules are again the same.
+TEST_F(MasqInteropTest, ALongContainerIdGivesTheSameCutComment) {
+  const std::string id(1024, 'c');
+  Reference("ADD", id);
+  Snapshot reference = Take(host_);
+  ASSERT_EQ(reference.v4.size(), 4u);
+  const MasqTarget target{"brnet", id, "eth0"};
+  {
+    InNetns in(host_);
+    test::TeardownMasq()->Teardown(target, ips_);  // ours removes the reference's
+    EXPECT_EQ(RuleLines(host_.Exec({"iptables", "-t", "nat", "-S"})), std::vector<std::string>{});
+    test::Masq("iptables")->Setup(target, ips_);
+  }
+  Snapshot ours = Take(host_);
+  EXPECT_EQ(ours.v4, reference.v4);
+  EXPECT_EQ(ours.nft_v4, reference.nft_v4);
+  Reference("DEL", id);  // and the reference's DEL removes ours
+  EXPECT_EQ(RuleLines(host_.Exec({"iptables", "-t", "nat", "-S"})), std::vector<std::string>{});
+}
+
 }  // namespace
 }  // namespace cnb::masq

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// The host veth's alias: its documented format, the kernel's 255-byte limit, and reading it back.
+// The host veth's alias: its documented format, the kernel's limit (254 bytes and the NUL), and reading it back.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -51,7 +51,7 @@ TEST(AliasTest, StaysWithinTheKernelsLimit) {
   // A CNI container ID has no length limit: it is cut and says so.
   const std::string long_id(400, 'a');
   const std::string cut = FormatAlias({long_id, "eth0", "default", "web"});
-  EXPECT_EQ(cut.size(), 255u);
+  EXPECT_EQ(cut.size(), 254u);
   const auto parsed = ParseAlias(cut);
   ASSERT_TRUE(parsed.has_value());
   EXPECT_TRUE(parsed->container_id.ends_with("...")) << parsed->container_id;
@@ -61,9 +61,9 @@ TEST(AliasTest, StaysWithinTheKernelsLimit) {
 }
 
 TEST(AliasTest, AFullLengthAliasFitsExactly) {
-  // 255 bytes in all keeps everything; one more drops the pod.
+  // 254 bytes in all keeps everything; one more drops the pod.
   const std::string head = "cni-bridge id=abc if=eth0 pod=default/";
-  const std::string name(255 - head.size(), 'n');
+  const std::string name(254 - head.size(), 'n');
   EXPECT_EQ(FormatAlias({"abc", "eth0", "default", name}), head + name);
   EXPECT_EQ(FormatAlias({"abc", "eth0", "default", name + "n"}), "cni-bridge id=abc if=eth0");
 }

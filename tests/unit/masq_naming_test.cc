@@ -24,6 +24,10 @@ TEST(MasqNamingTest, ChainNameKnownVectors) {
 TEST(MasqNamingTest, CommentUsesGoQuoting) {
   EXPECT_EQ(IptablesComment("brnet", "abc123"), R"(name: "brnet" id: "abc123")");
   EXPECT_EQ(IptablesComment(R"(a"b)", R"(c\d)"), R"(name: "a\"b" id: "c\\d")");
+  // A long container ID: cut at 255 bytes, as iptables stores the reference's comment.
+  const std::string id(1024, 'c');
+  const std::string full = "name: \"net1\" id: \"" + id + "\"";
+  EXPECT_EQ(IptablesComment("net1", id), full.substr(0, 255));
 }
 
 TEST(MasqNamingTest, RestoreQuoteEscapesWhatIptablesSaveEscapes) {
