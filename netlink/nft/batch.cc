@@ -203,12 +203,7 @@ Expr Expr::Cmp(bool equal, std::vector<uint8_t> value) {
 
 Expr Expr::Counter() { return Expr{}; }
 
-Expr Expr::Accept() {
-  Expr e;
-  e.kind = Kind::kImmediate;
-  e.verdict = NF_ACCEPT;
-  return e;
-}
+Expr Expr::Accept() { return Verdict(NF_ACCEPT); }
 
 Expr Expr::Verdict(int32_t code) {
   Expr e;
@@ -386,8 +381,7 @@ RuleInfo ParseRule(const uint8_t* attrs, size_t len) {
         if (t == NFTA_LIST_ELEM) ParseExpr(elem, &rule, &state);
       });
     } else if (type == NFTA_RULE_USERDATA) {
-      userdata_comment =
-          CommentFromUserdata(static_cast<const uint8_t*>(nla_data(a)), static_cast<size_t>(nla_len(a)));
+      userdata_comment = CommentFromUserdata(static_cast<const uint8_t*>(nla_data(a)), static_cast<size_t>(nla_len(a)));
     }
   });
   if (rule.comment.empty()) rule.comment = userdata_comment;

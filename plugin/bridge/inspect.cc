@@ -84,64 +84,79 @@ void PrintTable(const std::vector<std::vector<std::string>>& rows, std::FILE* ou
   }
 }
 
-void PrintAttachments(const std::vector<InspectedAttachment>& list, bool json, std::FILE* out) {
+// `list` as a JSON array of `to_json` objects, or as a table of `header` and `to_row` rows.
+template <typename T, typename ToJson, typename ToRow>
+void PrintList(const std::vector<T>& list, bool json, std::FILE* out, ToJson to_json, std::vector<std::string> header,
+               ToRow to_row) {
   if (json) {
     nlohmann::ordered_json doc = nlohmann::ordered_json::array();
-    for (const auto& a : list) {
-      doc.push_back({{"network", a.network},
-                     {"containerID", a.container_id},
-                     {"ifname", a.ifname},
-                     {"podNamespace", a.pod_namespace},
-                     {"podName", a.pod_name},
-                     {"hostVeth", a.host_veth},
-                     {"bridge", a.bridge},
-                     {"ips", a.ips},
-                     {"mac", a.mac},
-                     {"netns", a.netns},
-                     {"masquerade", a.masquerade},
-                     {"macspoofchk", a.macspoofchk},
-                     {"state", a.state}});
-    }
+    for (const auto& item : list) doc.push_back(to_json(item));
     std::fprintf(out, "%s\n", doc.dump(4).c_str());
     return;
   }
-  std::vector<std::vector<std::string>> rows = {
-      {"NETWORK", "CONTAINER", "IFNAME", "POD", "HOST VETH", "BRIDGE", "IPS", "MAC", "MASQ", "SPOOFCHK", "STATE"}};
-  for (const auto& a : list) {
-    const std::string pod = a.pod_name.empty() ? "" : a.pod_namespace + "/" + a.pod_name;
-    rows.push_back({a.network, OrDash(a.container_id.substr(0, 12)), OrDash(a.ifname), OrDash(pod), OrDash(a.host_veth),
-                    a.bridge, OrDash(Join(a.ips, ",")), OrDash(a.mac), a.masquerade, a.macspoofchk, a.state});
-  }
+  std::vector<std::vector<std::string>> rows = {std::move(header)};
+  for (const auto& item : list) rows.push_back(to_row(item));
   PrintTable(rows, out);
 }
 
+std::string PodOf(const std::string& ns, const std::string& name) { return name.empty() ? "" : ns + "/" + name; }
+
+void PrintAttachments(const std::vector<InspectedAttachment>& list, bool json, std::FILE* out) {
+  PrintList(
+      list, json, out,
+      [](const InspectedAttachment& a) {
+        return nlohmann::ordered_json{{"network", a.network},
+                                      {"containerID", a.container_id},
+                                      {"ifname", a.ifname},
+                                      {"podNamespace", a.pod_namespace},
+                                      {"podName", a.pod_name},
+                                      {"hostVeth", a.host_veth},
+                                      {"bridge", a.bridge},
+                                      {"ips", a.ips},
+                                      {"mac", a.mac},
+                                      {"netns", a.netns},
+                                      {"masquerade", a.masquerade},
+                                      {"macspoofchk", a.macspoofchk},
+                                      {"state", a.state}};
+      },
+      {"NETWORK", "CONTAINER", "IFNAME", "POD", "HOST VETH", "BRIDGE", "IPS", "MAC", "MASQ", "SPOOFCHK", "STATE"},
+      [](const InspectedAttachment& a) {
+        return std::vector<std::string>{a.network,
+                                        OrDash(a.container_id.substr(0, 12)),
+                                        OrDash(a.ifname),
+                                        OrDash(PodOf(a.pod_namespace, a.pod_name)),
+                                        OrDash(a.host_veth),
+                                        a.bridge,
+                                        OrDash(Join(a.ips, ",")),
+                                        OrDash(a.mac),
+                                        a.masquerade,
+                                        a.macspoofchk,
+                                        a.state};
+      });
+}
+
 void PrintPod(const std::vector<PodInterface>& list, bool json, std::FILE* out) {
-  if (json) {
-    nlohmann::ordered_json doc = nlohmann::ordered_json::array();
-    for (const auto& p : list) {
-      doc.push_back({{"ifname", p.ifname},
-                     {"ifindex", p.ifindex},
-                     {"mac", p.mac},
-                     {"ips", p.ips},
-                     {"peerIfindex", p.peer_ifindex},
-                     {"hostVeth", p.host_veth},
-                     {"bridge", p.bridge},
-                     {"containerID", p.container_id},
-                     {"podNamespace", p.pod_namespace},
-                     {"podName", p.pod_name}});
-    }
-    std::fprintf(out, "%s\n", doc.dump(4).c_str());
-    return;
-  }
-  std::vector<std::vector<std::string>> rows = {
-      {"IFNAME", "IFINDEX", "MAC", "IPS", "PEER IFINDEX", "HOST VETH", "BRIDGE", "CONTAINER", "POD"}};
-  for (const auto& p : list) {
-    const std::string pod = p.pod_name.empty() ? "" : p.pod_namespace + "/" + p.pod_name;
-    rows.push_back({p.ifname, std::to_string(p.ifindex), p.mac, OrDash(Join(p.ips, ",")),
-                    std::to_string(p.peer_ifindex), OrDash(p.host_veth), OrDash(p.bridge),
-                    OrDash(p.container_id.substr(0, 12)), OrDash(pod)});
-  }
-  PrintTable(rows, out);
+  PrintList(
+      list, json, out,
+      [](const PodInterface& p) {
+        return nlohmann::ordered_json{
+            {"ifname", p.ifname},   {"ifindex", p.ifindex},          {"mac", p.mac},
+            {"ips", p.ips},         {"peerIfindex", p.peer_ifindex}, {"hostVeth", p.host_veth},
+            {"bridge", p.bridge},   {"containerID", p.container_id}, {"podNamespace", p.pod_namespace},
+            {"podName", p.pod_name}};
+      },
+      {"IFNAME", "IFINDEX", "MAC", "IPS", "PEER IFINDEX", "HOST VETH", "BRIDGE", "CONTAINER", "POD"},
+      [](const PodInterface& p) {
+        return std::vector<std::string>{p.ifname,
+                                        std::to_string(p.ifindex),
+                                        p.mac,
+                                        OrDash(Join(p.ips, ",")),
+                                        std::to_string(p.peer_ifindex),
+                                        OrDash(p.host_veth),
+                                        OrDash(p.bridge),
+                                        OrDash(p.container_id.substr(0, 12)),
+                                        OrDash(PodOf(p.pod_namespace, p.pod_name))};
+      });
 }
 
 // The networks to inspect, or nullopt after saying why there are none.
