@@ -66,6 +66,10 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 run_suite build-asan
 
+# The libFuzzer targets under ASan + UBSan: saved regression inputs, then FUZZ_SECONDS (20) of
+# fuzzing each, two at a time (scripts/fuzz.sh; a crash saves its input in fuzz/regressions/).
+run_check fuzz scripts/fuzz.sh
+
 # Black-box checks against the shipped build: the conformance runner's own unit tests, side by
 # side with the reference plugins (--strict: an allow-list entry nothing needs fails too), then
 # the real clients (cnitool, go-cni, podman, containerd's CRI, the installer image, a cluster).
