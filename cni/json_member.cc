@@ -43,4 +43,42 @@ std::optional<int> IntInRange(const nlohmann::json& number) {
   return static_cast<int>(v);
 }
 
+namespace {
+
+bool NestedDeeperThan(std::string_view text, size_t limit) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+nlohmann::json ParseUntrustedJson(std::string_view text, std::string* error) {
+  if (NestedDeeperThan(text, kMaxJsonDepth)) {
+    *error = "exceeded max depth";
+    return nlohmann::json(nlohmann::json::value_t::discarded);
+  }
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for 1e400
+    *error = e.what();
+    return nlohmann::json(nlohmann::json::value_t::discarded);
+  }
+}
+
 }  // namespace cnb::cni

@@ -45,7 +45,8 @@ NetworkConfigFile LoadNetworkConfigFile(const std::string& path) {
   if (int err = ReadAll(fd.get(), &text, kMaxConfigBytes); err != 0) {
     throw ErrnoError("error reading " + path, err, ErrorCode::kIo);
   }
-  nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  std::string error;
+  nlohmann::json doc = ParseUntrustedJson(text, &error);
   if (doc.is_discarded() || !doc.is_object()) {
     throw Error(ErrorCode::kDecode, "error parsing configuration: " + path + " is not a JSON object");
   }

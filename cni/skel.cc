@@ -147,16 +147,9 @@ std::string About(const PluginFuncs& funcs) {
 // The stdin config as Go decodes it into its struct: JSON null is an empty config (so "missing
 // network name"), any other non-object is a decode error. Says where it broke, as Go does.
 json DecodeConfig(const std::string& data) {
-  json config = json::parse(data, nullptr, false);
-  if (config.is_discarded()) {
-    try {
-      json again = json::parse(data);
-      (void)again;
-    } catch (const json::parse_error& e) {
-      throw Error(ErrorCode::kDecode, std::string("error unmarshall network config: ") + e.what());
-    }
-    throw Error(ErrorCode::kDecode, "error unmarshall network config");
-  }
+  std::string error;
+  json config = ParseUntrustedJson(data, &error);
+  if (config.is_discarded()) throw Error(ErrorCode::kDecode, "error unmarshall network config: " + error);
   if (config.is_null()) config = json::object();
   if (!config.is_object()) {
     throw Error(ErrorCode::kDecode, "error unmarshall network config: config is not a JSON object");

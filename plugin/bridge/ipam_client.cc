@@ -5,8 +5,10 @@
 
 #include <cerrno>
 #include <chrono>
+#include <optional>
 #include <thread>
 
+#include "cni/json_member.h"
 #include "cni/version.h"
 #include "common/error.h"
 #include "common/log.h"
@@ -33,12 +35,18 @@ ProcessResult RunRetryingTextBusy(const ProcessRequest& req) {
 // The plugin's error document, passed through with its code.
 [[noreturn]] void ThrowPluginError(const ProcessResult& res) {
   if (res.out.empty()) throw InternalError("netplugin failed: \"" + res.err + "\"");
-  auto j = nlohmann::json::parse(res.out, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("code")) {
+  std::string error;
+  auto j = cni::ParseUntrustedJson(res.out, &error);
+  const nlohmann::json* code = j.is_object() ? cni::FindMember(j, "code") : nullptr;
+  const std::optional<int> code_value = code ? cni::IntInRange(*code) : std::nullopt;
+  if (!code_value) {
     throw InternalError("netplugin failed but error parsing its diagnostic message \"" + res.out + "\"");
   }
-  throw Error(static_cast<ErrorCode>(j.value("code", 999)), j.value("msg", std::string()),
-              j.value("details", std::string()));
+  auto text = [&j](const char* key) {
+    const nlohmann::json* v = cni::FindMember(j, key);
+    return v && v->is_string() ? v->get<std::string>() : std::string();
+  };
+  throw Error(static_cast<ErrorCode>(*code_value), text("msg"), text("details"));
 }
 
 }  // namespace
@@ -93,8 +101,9 @@ cni::Result IpamClient::Add(Rollback& rollback) {
   }
   std::string out = Exec(cni::Command::kAdd);
   rollback.Add("release IPs", [this] { Del(); });
-  auto j = nlohmann::json::parse(out, nullptr, false);
-  if (j.is_discarded()) throw Error(ErrorCode::kDecode, "failed to decode IPAM result: " + out);
+  std::string error;
+  auto j = cni::ParseUntrustedJson(out, &error);
+  if (j.is_discarded()) throw Error(ErrorCode::kDecode, "failed to decode IPAM result: " + error + ": " + out);
   return cni::ResultFromJson(j, inv_.cni_version);
 }
 

@@ -241,6 +241,26 @@ TEST_F(SkelTest, MalformedConfig) {
   EXPECT_EQ(calls_, 0);
 }
 
+// Hostile stdin the fuzzer found: a number no double holds (999 with the parser's text
+// before), and nesting that overflowed the stack when the config was copied (a crash with
+// nothing on stdout). Both are code 6, like the reference's decoder (which stops at 10000
+// levels; we stop at 1000, see kMaxJsonDepth).
+TEST_F(SkelTest, HugeNumbersAndDeepNestingAreDecodeErrors) {
+  Outcome o = Run(AttachEnv("ADD"), R"({"cniVersion":"1.0.0","name":"n","type":"bridge","x":1e400})");
+  EXPECT_EQ(o.doc.value("code", -1), 6) << o.out;
+  EXPECT_EQ(o.doc.value("msg", "").rfind("error unmarshall network config: ", 0), 0u) << o.out;
+  const std::string deep = std::string(R"({"cniVersion":"1.0.0","name":"n","ipam":)") + std::string(1000, '[') +
+                           std::string(1000, ']') + "}";
+  o = Run(AttachEnv("ADD"), deep);
+  EXPECT_EQ(o.doc.value("code", -1), 6) << o.out.substr(0, 200);
+  EXPECT_EQ(o.doc.value("msg", ""), "error unmarshall network config: exceeded max depth");
+  // 1000 levels are fine (the object itself is one), and brackets inside strings do not count.
+  const std::string ok = std::string(R"({"cniVersion":"1.0.0","name":"n","x":)") + std::string(999, '[') +
+                         std::string(999, ']') + R"(,"y":")" + std::string(20000, '{') + R"("})";
+  EXPECT_EQ(Run(AttachEnv("ADD"), ok).status, 0);
+  EXPECT_EQ(calls_, 1);
+}
+
 TEST_F(SkelTest, NetworkName) {
   ExpectError(AttachEnv("ADD"), R"({"cniVersion":"1.0.0"})", 7, "missing network name");
   ExpectError(AttachEnv("ADD"), R"({"cniVersion":"1.0.0","name":""})", 7, "missing network name");
