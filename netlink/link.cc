@@ -19,6 +19,7 @@
 #include "common/file_util.h"
 #include "common/unique_fd.h"
 #include "netlink/internal.h"
+#include "netlink/link_parse.h"
 #include "netlink/mac.h"
 
 namespace cnb::nl {
@@ -33,31 +34,6 @@ using internal::Put;
 std::string Quoted(const std::string& s) { return "\"" + s + "\""; }
 std::string IndexName(int ifindex) { return "link index " + std::to_string(ifindex); }
 
-std::string MacOf(nl_addr* addr) {
-  if (!addr || nl_addr_get_len(addr) != 6) return "";
-  return FormatMac(static_cast<const uint8_t*>(nl_addr_get_binary_addr(addr)));
-}
-
-LinkInfo ToLinkInfo(rtnl_link* link) {
-  LinkInfo info;
-  info.ifindex = rtnl_link_get_ifindex(link);
-  if (const char* name = rtnl_link_get_name(link)) info.name = name;
-  if (const char* kind = rtnl_link_get_type(link)) info.kind = kind;
-  info.mac = MacOf(rtnl_link_get_addr(link));
-  info.mtu = static_cast<int>(rtnl_link_get_mtu(link));
-  info.flags = rtnl_link_get_flags(link);
-  info.master = rtnl_link_get_master(link);
-  info.peer_ifindex = rtnl_link_get_link(link);
-  uint8_t oper = rtnl_link_get_operstate(link);
-  info.oper_up = oper == IF_OPER_UP;
-  char buf[32];
-  info.operstate = rtnl_link_operstate2str(oper, buf, sizeof(buf));
-  if (const char* alias = rtnl_link_get_ifalias(link)) info.alias = alias;
-  int32_t netnsid = -1;
-  if (rtnl_link_get_link_netnsid(link, &netnsid) == 0) info.peer_netnsid = netnsid;
-  return info;
-}
-
 // NLE_NODEV is what the kernel's ENODEV becomes; ENOENT/ESRCH arrive as NLE_OBJ_NOTFOUND.
 bool IsMissing(int rc) { return rc == -NLE_NODEV || rc == -NLE_OBJ_NOTFOUND; }
 
@@ -70,7 +46,7 @@ std::optional<LinkInfo> Lookup(RouteSocket& sock, int ifindex, const char* name,
     return std::nullopt;
   }
   Check(rc, "failed to look up " + what);
-  return ToLinkInfo(link.get());
+  return LinkInfoOf(link.get());
 }
 
 LinkPtr NewLink() {
@@ -251,7 +227,7 @@ std::vector<LinkInfo> ListLinks(RouteSocket& sock) {
       sock, [&](nl_cache** c) { return rtnl_link_alloc_cache(sock.raw(), AF_UNSPEC, c); }, "failed to list links");
   std::vector<LinkInfo> out;
   for (nl_object* o = nl_cache_get_first(cache.get()); o; o = nl_cache_get_next(o)) {
-    out.push_back(ToLinkInfo(reinterpret_cast<rtnl_link*>(o)));
+    out.push_back(LinkInfoOf(reinterpret_cast<rtnl_link*>(o)));
   }
   return out;
 }
