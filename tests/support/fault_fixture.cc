@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "support/fault_fixture.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <stdexcept>
+#include <thread>
+
+#include "support/kernel_state.h"
+#include "support/temp_dir.h"
+
+namespace cnb::test {
+
+using nlohmann::json;
+
+bool LinkVanishedWithin(const std::string& ns, const std::string& ifname, int timeout_ms) {
+  constexpr int kStepMs = 20;
+  for (int waited = 0;; waited += kStepMs) {
+    try {
+      if (!Link(ns, ifname).has_value()) return true;
+    } catch (const std::runtime_error& e) {
+      if (std::string(e.what()).find("No such device") == std::string::npos) throw;
+      return true;
+    }
+    if (waited >= timeout_ms) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(kStepMs));
+  }
+}
+
+json FaultTest::MasqConf(const std::string& version) const {
+  auto conf = Conf(version);
+  conf["ipMasq"] = true;
+  return conf;
+}
+
+Attached FaultTest::AddAttached(const json& conf, Pod* pod, const std::string& ifname) {
+  if (!pod) pod = &NewPod();
+  Attached a;
+  a.pod = pod;
+  a.ifname = ifname;
+  a.chain = MasqChainName(conf.value("name", ""), pod->id);
+  auto r = Add(*pod, conf, ifname);
+  EXPECT_PLUGIN_OK(r);
+  if (!r.ok() || !r.json.is_object()) return a;
+  a.result = r.json;
+  a.veth = HostVeth(r.json);
+  a.cidr = FirstAddress(r.json);
+  a.ip = WithoutPrefix(a.cidr);
+  return a;
+}
+
+PluginRun FaultTest::DelAttached(const Attached& a, const json& conf) { return Call(DelCall(a), conf); }
+
+void FaultTest::ExpectGone(const Attached& a) {
+  std::optional<json> link;
+  try {
+    link = Link(a.pod->name(), a.ifname);
+  } catch (const std::exception&) {
+    // The netns itself is gone, and its links with it.
+  }
+  EXPECT_FALSE(link.has_value()) << a.ifname << " left in pod " << a.pod->id;
+  EXPECT_TRUE(LinkVanishedWithin(node(), a.veth)) << a.veth << " (of " << a.pod->id << ") left in the node";
+  EXPECT_FALSE(FileExists(data_dir() + "/" + kNet + "/" + a.ip)) << "reservation " << a.ip << " left";
+  const std::string rules = NatRules(node());
+  EXPECT_EQ(rules.find(a.chain), std::string::npos) << "masquerade chain of " << a.pod->id << " left\n" << rules;
+  EXPECT_EQ(rules.find("-s " + a.ip + "/32 "), std::string::npos) << "masquerade jump of " << a.ip << " left\n"
+                                                                  << rules;
+}
+
+void FaultTest::ExpectIntact(const Attached& a, bool masq) {
+  auto veth = Link(node(), a.veth);
+  ASSERT_TRUE(veth.has_value()) << a.veth << " of " << a.pod->id << " is gone";
+  EXPECT_EQ(veth->value("master", ""), kBridge) << a.veth << " is no port of the bridge";
+  EXPECT_TRUE(HasAddr(a.pod->name(), a.ifname, a.cidr)) << a.pod->id << " lost " << a.cidr;
+  const std::string file = data_dir() + "/" + kNet + "/" + a.ip;
+  EXPECT_TRUE(FileExists(file) && ReadFile(file) == a.pod->id + "\r\n" + a.ifname) << "reservation " << a.ip;
+  if (masq) {
+    const std::string rules = NatRules(node());
+    EXPECT_NE(rules.find("-s " + a.ip + "/32 "), std::string::npos) << "masquerade jump of " << a.ip << " gone\n"
+                                                                    << rules;
+    EXPECT_NE(rules.find("-N " + a.chain), std::string::npos) << "masquerade chain of " << a.pod->id << " gone";
+  }
+}
+
+void FaultTest::ExpectStoreHoldsExactly(const std::vector<Attached>& live) {
+  std::vector<std::string> ips;
+  for (const auto& a : live) ips.push_back(a.ip);
+  std::sort(ips.begin(), ips.end());
+  EXPECT_EQ(IpamIpFiles(data_dir(), kNet), ips) << "the reservations are not exactly those of the live attachments";
+  // One index entry per live attachment (how entries are named is the store's business).
+  const auto index = ListDir(data_dir() + "/" + kNet + "/.index");
+  EXPECT_EQ(index.size(), live.size()) << "index entries of released attachments: " << ::testing::PrintToString(index);
+  EXPECT_EQ(StoreDebris(data_dir()), std::vector<std::string>{}) << "temp files left in the dataDir";
+}
+
+std::map<std::string, std::string> FaultTest::NoContainerEnv(const std::string& command) const {
+  return {{"CNI_COMMAND", command}, {"CNI_PATH", PluginDir()}};
+}
+
+json FaultTest::GcConf(json conf, const std::vector<Attached>& valid) {
+  json list = json::array();
+  for (const auto& a : valid) list.push_back({{"containerID", a.pod->id}, {"ifname", a.ifname}});
+  conf["cni.dev/valid-attachments"] = list;
+  return conf;
+}
+
+PluginRun FaultTest::Gc(const json& gc_conf, const std::vector<std::string>& wrapper) {
+  if (wrapper.empty()) return RunPlugin(node(), "bridge", NoContainerEnv("GC"), gc_conf.dump());
+  return RunPluginTraced(node(), "bridge", NoContainerEnv("GC"), gc_conf.dump(), wrapper);
+}
+
+PluginRun FaultTest::CallTraced(const CniCall& call, const json& conf, const std::vector<std::string>& wrapper) {
+  return RunPluginTraced(node(), "bridge", Env(call), conf.dump(), wrapper);
+}
+
+KilledRun FaultTest::CallKilledAfter(const CniCall& call, const json& conf, std::chrono::microseconds delay) {
+  return RunKilledAfter(PluginArgv(node(), "bridge"), PluginEnv(Env(call)), conf.dump(), delay);
+}
+
+KilledRun FaultTest::GcKilledAfter(const json& gc_conf, std::chrono::microseconds delay) {
+  return RunKilledAfter(PluginArgv(node(), "bridge"), PluginEnv(NoContainerEnv("GC")), gc_conf.dump(), delay);
+}
+
+std::vector<SyscallPoint> FaultTest::StableTrace(const std::function<PluginRun(const std::string& log)>& traced,
+                                                 const std::string& what) {
+  // An undisturbed ADD, DEL or GC makes 15 to 50 of them.
+  constexpr size_t kInLine = 150;
+  std::vector<SyscallPoint> best;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    TempDir dir;
+    const std::string log = dir.path() + "/trace";
+    PluginRun r = traced(log);
+    EXPECT_PLUGIN_OK(r) << "the traced " << what;
+    std::vector<SyscallPoint> points = StateChangingPoints(ParseStraceLog(ReadFile(log)));
+    if (attempt == 0 || points.size() < best.size()) best = std::move(points);
+    if (best.size() <= kInLine) break;
+    std::printf("a traced %s made %zu state-changing syscalls (%s): tracing another one\n", what.c_str(), best.size(),
+                SyscallHistogram(best).c_str());
+  }
+  std::printf("%zu state-changing syscalls in a traced %s\n", best.size(), what.c_str());
+  return best;
+}
+
+std::chrono::microseconds Fastest(const std::vector<std::chrono::microseconds>& samples) {
+  if (samples.empty()) throw std::invalid_argument("Fastest of nothing");
+  return *std::min_element(samples.begin(), samples.end());
+}
+
+}  // namespace cnb::test

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "support/fault_injection.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <set>
+#include <stdexcept>
+
+#include <gtest/gtest.h>
+
+#include "common/process.h"
+#include "common/unique_fd.h"
+#include "support/plugin_runner.h"
+
+namespace cnb::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Pipe {
+  UniqueFd read;
+  UniqueFd write;
+};
+
+Pipe MakePipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
+  return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+std::vector<char*> CStrings(std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  for (auto& s : strings) out.push_back(s.data());
+  out.push_back(nullptr);
+  return out;
+}
+
+pid_t SpawnWithPipes(std::vector<std::string> argv, const std::map<std::string, std::string>& env, const Pipe& in,
+                     const Pipe& out, const Pipe& err) {
+  const std::string program = argv.at(0).find('/') == std::string::npos ? FindInPath(argv[0]) : argv[0];
+  if (program.empty()) throw std::runtime_error("not on PATH: " + argv[0]);
+  std::vector<std::string> env_strings;
+  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, in.read.get(), 0);
+  posix_spawn_file_actions_adddup2(&actions, out.write.get(), 1);
+  posix_spawn_file_actions_adddup2(&actions, err.write.get(), 2);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t empty_mask, default_signals;
+  sigemptyset(&empty_mask);
+  sigemptyset(&default_signals);
+  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGCHLD}) sigaddset(&default_signals, sig);
+  posix_spawnattr_setsigmask(&attr, &empty_mask);
+  posix_spawnattr_setsigdefault(&attr, &default_signals);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = -1;
+  auto c_argv = CStrings(argv);
+  auto c_env = CStrings(env_strings);
+  const int rc = posix_spawn(&pid, program.c_str(), &actions, &attr, c_argv.data(), c_env.data());
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) throw std::runtime_error("posix_spawn " + program + ": " + std::strerror(rc));
+  return pid;
+}
+
+// Reads what is there without blocking; closes `fd` at EOF or on an error.
+void Drain(UniqueFd* fd, std::string* sink) {
+  char buf[16384];
+  while (fd->valid()) {
+    const ssize_t got = ::read(fd->get(), buf, sizeof buf);
+    if (got > 0) {
+      sink->append(buf, static_cast<size_t>(got));
+    } else if (got < 0 && errno == EINTR) {
+      continue;
+    } else if (got < 0 && errno == EAGAIN) {
+      return;
+    } else {
+      fd->reset();
+    }
+  }
+}
+
+bool IsStateChanging(const SyscallPoint& p) {
+  static const std::set<std::string> kAlways = {
+      "sendmsg",   "sendto",   "sendmmsg",  "write", "writev", "pwrite64", "pwritev", "unlink",    "unlinkat",
+      "rename",    "renameat", "renameat2", "link",  "linkat", "symlink",  "mkdir",   "mkdirat",   "rmdir",
+      "ftruncate", "truncate", "flock",     "clone", "clone3", "fork",     "vfork",   "exit_group"};
+  if (kAlways.count(p.name)) return true;
+  // An open that may create or change a file.
+  if (p.name == "openat" || p.name == "open" || p.name == "creat") {
+    return p.line.find("O_CREAT") != std::string::npos || p.line.find("O_TRUNC") != std::string::npos ||
+           p.line.find("O_WRONLY") != std::string::npos || p.line.find("O_RDWR") != std::string::npos;
+  }
+  return false;
+}
+
+}  // namespace
+
+uint64_t FaultSeed() {
+  const char* env = std::getenv("CNB_FAULT_SEED");
+  uint64_t seed;
+  if (env && *env) {
+    seed = std::strtoull(env, nullptr, 0);
+  } else {
+    std::random_device rd;
+    seed = (static_cast<uint64_t>(rd()) << 32) ^ rd();
+  }
+  std::printf("CNB_FAULT_SEED=%llu (%s)\n", static_cast<unsigned long long>(seed),
+              env && *env ? "from the environment" : "random; set CNB_FAULT_SEED to replay");
+  std::fflush(stdout);
+  ::testing::Test::RecordProperty("cnb_fault_seed", std::to_string(seed));
+  return seed;
+}
+
+std::string SeedNote(uint64_t seed) { return "replay with CNB_FAULT_SEED=" + std::to_string(seed); }
+
+std::vector<std::string> PluginArgv(const std::string& node_ns, const std::string& plugin,
+                                    const std::vector<std::string>& wrapper) {
+  std::vector<std::string> argv;
+  if (!node_ns.empty()) argv = {"ip", "netns", "exec", node_ns};
+  argv.insert(argv.end(), wrapper.begin(), wrapper.end());
+  argv.push_back(plugin.starts_with('/') ? plugin : PluginDir() + "/" + plugin);
+  return argv;
+}
+
+std::map<std::string, std::string> PluginEnv(const std::map<std::string, std::string>& cni_env) {
+  std::map<std::string, std::string> env = cni_env;
+  env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (const char* keep : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"})
+    if (const char* v = std::getenv(keep)) env[keep] = v;
+  return env;
+}
+
+bool HasSanitizerReport(const std::string& err) {
+  return err.find("Sanitizer") != std::string::npos || err.find("runtime error:") != std::string::npos;
+}
+
+std::string KilledRun::Describe() const {
+  return std::string(killed ? "killed" : "not killed") + " after " + std::to_string(elapsed.count()) +
+         " us, exit=" + std::to_string(proc.exit_code) + " signal=" + std::to_string(proc.term_signal) +
+         "\nstdout: " + proc.out + "\nstderr: " + proc.err;
+}
+
+KilledRun RunKilledAfter(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env,
+                         const std::string& stdin_data, std::chrono::microseconds delay) {
+  // Never longer than a minute, whatever the caller asked for.
+  delay = std::min<std::chrono::microseconds>(delay, std::chrono::seconds(60));
+  Pipe in = MakePipe(), out = MakePipe(), err = MakePipe();
+  const pid_t pid = SpawnWithPipes(argv, env, in, out, err);
+  const auto start = Clock::now();
+  in.read.reset();
+  out.write.reset();
+  err.write.reset();
+  // A config is far below the pipe's capacity: this write never waits for the child.
+  (void)!::write(in.write.get(), stdin_data.data(), stdin_data.size());
+  in.write.reset();
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  for (UniqueFd* fd : {&out.read, &err.read}) ::fcntl(fd->get(), F_SETFL, O_NONBLOCK);
+
+  KilledRun run;
+  const auto deadline = start + delay;
+  auto end = deadline;
+  for (;;) {
+    const auto now = Clock::now();
+    if (now >= deadline) {
+      ::kill(pid, SIGKILL);  // our child, not reaped yet: the PID is still ours
+      end = now;
+      break;
+    }
+    const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now);
+    timespec ts{static_cast<time_t>(left.count() / 1000000000), static_cast<long>(left.count() % 1000000000)};
+    pollfd fds[3] = {{pidfd.get(), POLLIN, 0}, {out.read.get(), POLLIN, 0}, {err.read.get(), POLLIN, 0}};
+    if (::ppoll(fds, 3, &ts, nullptr) < 0 && errno != EINTR) {
+      ::kill(pid, SIGKILL);
+      end = Clock::now();
+      break;
+    }
+    if (fds[1].revents) Drain(&out.read, &run.proc.out);
+    if (fds[2].revents) Drain(&err.read, &run.proc.err);
+    if (fds[0].revents) {
+      end = Clock::now();
+      break;
+    }
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  Drain(&out.read, &run.proc.out);
+  Drain(&err.read, &run.proc.err);
+  run.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(end - start);
+  if (WIFEXITED(status)) run.proc.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) run.proc.term_signal = WTERMSIG(status);
+  run.killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+  if (HasSanitizerReport(run.proc.err)) ADD_FAILURE() << "sanitizer report:\n" << run.proc.err;
+  return run;
+}
+
+std::string SyscallPoint::ToString() const { return name + "#" + std::to_string(nth) + ": " + line.substr(0, 160); }
+
+std::vector<SyscallPoint> ParseStraceLog(const std::string& log) {
+  std::vector<SyscallPoint> points;
+  std::map<std::string, int> counts;
+  size_t start = 0;
+  while (start < log.size()) {
+    size_t end = log.find('\n', start);
+    if (end == std::string::npos) end = log.size();
+    const std::string line = log.substr(start, end - start);
+    start = end + 1;
+    size_t name_end = 0;
+    while (name_end < line.size() &&
+           (std::isalnum(static_cast<unsigned char>(line[name_end])) || line[name_end] == '_'))
+      ++name_end;
+    // Signals ("--- SIG..."), exits ("+++ ...") and resumptions ("<... resumed>") are no calls.
+    if (name_end == 0 || name_end >= line.size() || line[name_end] != '(') continue;
+    SyscallPoint p;
+    p.name = line.substr(0, name_end);
+    p.nth = ++counts[p.name];
+    p.line = line;
+    points.push_back(std::move(p));
+  }
+  return points;
+}
+
+std::vector<SyscallPoint> StateChangingPoints(const std::vector<SyscallPoint>& all) {
+  std::vector<SyscallPoint> out;
+  for (const auto& p : all)
+    if (IsStateChanging(p)) out.push_back(p);
+  return out;
+}
+
+PluginRun RunPluginTraced(const std::string& node_ns, const std::string& plugin,
+                          const std::map<std::string, std::string>& cni_env, const std::string& stdin_data,
+                          const std::vector<std::string>& wrapper) {
+  std::map<std::string, std::string> env = PluginEnv(cni_env);
+  env["ASAN_OPTIONS"] = (env.count("ASAN_OPTIONS") ? env["ASAN_OPTIONS"] + ":" : "") + "detect_leaks=0";
+  PluginRun run;
+  run.proc = RunProcess(PluginArgv(node_ns, plugin, wrapper), env, stdin_data, std::chrono::seconds(60));
+  run.json = nlohmann::json::parse(run.proc.out, nullptr, /*allow_exceptions=*/false);
+  if (run.json.is_discarded()) run.json = nullptr;
+  if (HasSanitizerReport(run.proc.err)) ADD_FAILURE() << "sanitizer report from " << plugin << ":\n" << run.proc.err;
+  return run;
+}
+
+std::string SyscallHistogram(const std::vector<SyscallPoint>& points) {
+  std::map<std::string, int> counts;
+  for (const auto& p : points) ++counts[p.name];
+  std::vector<std::pair<int, std::string>> sorted;
+  for (const auto& [name, n] : counts) sorted.emplace_back(-n, name);
+  std::sort(sorted.begin(), sorted.end());
+  std::string out;
+  for (const auto& [n, name] : sorted) out += (out.empty() ? "" : ", ") + name + " x" + std::to_string(-n);
+  return out;
+}
+
+std::vector<std::string> TraceWrapper(const std::string& log) { return {"strace", "-qq", "-o", log}; }
+
+std::vector<std::string> KillAtWrapper(const SyscallPoint& point) {
+  return {"strace", "-qq",
+          "-o",     "/dev/null",
+          "-e",     "trace=" + point.name,
+          "-e",     "inject=" + point.name + ":signal=KILL:when=" + std::to_string(point.nth)};
+}
+
+bool KilledByStrace(const ProcessResult& r) { return r.term_signal == SIGKILL || r.exit_code == 128 + SIGKILL; }
+
+std::vector<std::string> FilesUnder(const std::string& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+    // Lexically: `dir` may lead through a symlink such as /proc/<pid>/root.
+    if (!it->is_directory(ec)) out.push_back(it->path().string().substr(dir.size() + 1));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> StoreDebris(const std::string& data_dir) {
+  // The store's only hidden entry that is not a temp file is the index directory; the index's
+  // entries are "<containerID>:<ifname>", and a container ID never starts with a dot.
+  std::vector<std::string> out;
+  for (const auto& rel : FilesUnder(data_dir)) {
+    const std::string name = std::filesystem::path(rel).filename().string();
+    if (name.starts_with('.')) out.push_back(rel);
+  }
+  return out;
+}
+
+}  // namespace cnb::test
