@@ -153,6 +153,16 @@ PodEnd FindPodEnd(const cni::Invocation& inv) {
     end.sock.emplace(nl::RouteSocket::OpenIn(pod_ns));
     end.link = nl::GetLink(*end.sock, inv.ifname);
     if (!end.link) return end;
+    if (end.link->kind != "veth") {
+      // We only ever make veths: another kind under this name is someone else's (the runtime's
+      // DEL after an ADD that failed on it, or an operator's swap). Neither it nor its addresses
+      // are ours; the IP and the rules are still released below. The reference deletes it.
+      log::Warn("\"" + inv.ifname + "\" in " + inv.netns + " is a " +
+                (end.link->kind.empty() ? std::string("link of no kind") : end.link->kind) +
+                ", not a veth this plugin made: left alone");
+      end.link.reset();
+      return end;
+    }
     for (const auto& a : nl::ListAddresses(*end.sock, end.link->ifindex)) {
       if (!a.local.addr().IsLinkLocalUnicast()) end.addrs.push_back(a.local);
     }
