@@ -1,0 +1,265 @@
+// SPDX-License-Identifier: Apache-2.0
+// kill -9 in the middle of DEL and of GC (a runtime's timeout, the OOM killer, a node reboot):
+// the next DEL or GC, as the runtime retries it, converges. Exactly the stale attachments are
+// released (their veth, reservation, index entry and masquerade rules) and nothing else is
+// touched (the other pods' veths, addresses, reservations and rules), with no temp file left in
+// the dataDir.
+//
+// Two kinds of kill points:
+// * at random moments, seeded: the seed is $CNB_FAULT_SEED or random, printed, and named in every
+//   failure (CNB_FAULT_SEED=<n> ctest -R <test> replays the same delays);
+// * at the entry of each state-changing syscall of a traced run (strace's fault injection), which
+//   reaches every state a crash can leave, in order, the same on every run.
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "support/fault_fixture.h"
+#include "support/temp_dir.h"
+
+namespace cnb::test {
+namespace {
+
+using nlohmann::json;
+using std::chrono::microseconds;
+
+constexpr int kTimedKills = 24;
+// A loop stops starting new kills after this; the rest of the test still runs.
+constexpr auto kLoopBudget = std::chrono::seconds(20);
+
+class BridgeCrashTest : public FaultTest {
+ protected:
+  // GC needs spec 1.1.0; the same config serves ADD and DEL.
+  json Net() const { return MasqConf("1.1.0"); }
+
+  // How long a whole DEL takes here and now (the fastest of three), from spawn to exit.
+  microseconds DelDuration() {
+    std::vector<microseconds> samples;
+    for (int i = 0; i < 3; ++i) {
+      Attached a = AddAttached(Net());
+      KilledRun r = CallKilledAfter(DelCall(a), Net(), std::chrono::seconds(30));
+      EXPECT_FALSE(r.killed) << r.Describe();
+      EXPECT_EQ(r.proc.exit_code, 0) << r.Describe();
+      samples.push_back(r.elapsed);
+      a.pod->ns->Remove();
+    }
+    return Fastest(samples);
+  }
+
+  // Two stale attachments: ADDed, then their sandboxes gone without a DEL (the runtime lost them).
+  std::vector<Attached> MakeStale() {
+    std::vector<Attached> stale = {AddAttached(Net()), AddAttached(Net())};
+    for (auto& s : stale) s.pod->ns->Remove();
+    return stale;
+  }
+
+  // After the retried DEL of `victim` or GC of `stale`: they are gone, `keep` is untouched.
+  void ExpectConverged(const std::vector<Attached>& released, const std::vector<Attached>& keep) {
+    for (const auto& r : released) ExpectGone(r);
+    for (const auto& k : keep) ExpectIntact(k);
+    ExpectStoreHoldsExactly(keep);
+  }
+
+  // What a killed DEL left of `victim` ("rules+link+ip", ..., "nothing"), or a killed GC of
+  // `stale` ("2 ip, 1 rules"): the kill points reached, as the state they leave.
+  std::string Leftovers(const std::vector<Attached>& of, bool gc) {
+    const std::string rules = NatRules(node());
+    int with_rules = 0, with_link = 0, with_ip = 0;
+    for (const auto& a : of) {
+      with_rules += rules.find(a.chain) != std::string::npos;
+      with_ip += FileExists(data_dir() + "/" + kNet + "/" + a.ip);
+      if (!gc) with_link += Link(a.pod->name(), a.ifname).has_value();
+    }
+    if (gc) return std::to_string(with_ip) + " ip, " + std::to_string(with_rules) + " rules";
+    std::string s = std::string(with_rules ? "rules+" : "") + (with_link ? "link+" : "") + (with_ip ? "ip+" : "");
+    return s.empty() ? "nothing" : s.substr(0, s.size() - 1);
+  }
+  static void PrintStates(const std::map<std::string, int>& states) {
+    std::string line;
+    for (const auto& [state, n] : states) line += (line.empty() ? "" : ", ") + state + ": " + std::to_string(n);
+    std::printf("left by the kills (the retry's starting points): %s\n", line.c_str());
+  }
+
+  void TearDownAll(const std::vector<Attached>& keep) {
+    for (const auto& k : keep) EXPECT_PLUGIN_OK(DelAttached(k, Net()));
+    ExpectStoreHoldsExactly({});
+    EXPECT_EQ(NatRules(node()).find("CNI-"), std::string::npos) << NatRules(node());
+  }
+};
+
+TEST_F(BridgeCrashTest, DelKilledAtRandomMomentsConvergesOnTheRetriedDel) {
+  const uint64_t seed = FaultSeed();
+  SCOPED_TRACE(SeedNote(seed));
+  std::mt19937_64 rng(seed);
+  const std::vector<Attached> keep = {AddAttached(Net()), AddAttached(Net())};
+  ASSERT_FALSE(HasFailure());
+  const microseconds span = DelDuration() * 6 / 5;
+  std::uniform_int_distribution<int64_t> delay_us(0, span.count());
+  std::printf("a DEL takes about %lld us here; kill delays drawn from [0, %lld] us\n",
+              static_cast<long long>(span.count() * 5 / 6), static_cast<long long>(span.count()));
+
+  int kills = 0, killed = 0;
+  std::map<std::string, int> states;
+  const auto deadline = std::chrono::steady_clock::now() + kLoopBudget;
+  for (; kills < kTimedKills && std::chrono::steady_clock::now() < deadline && !HasFailure(); ++kills) {
+    const microseconds delay(delay_us(rng));
+    SCOPED_TRACE("kill " + std::to_string(kills) + ": DEL SIGKILLed after " + std::to_string(delay.count()) + " us");
+    Attached victim = AddAttached(Net());
+    ASSERT_FALSE(victim.veth.empty());
+    KilledRun r = CallKilledAfter(DelCall(victim), Net(), delay);
+    ++states[Leftovers({victim}, false)];
+    if (r.killed) {
+      ++killed;
+    } else {
+      EXPECT_EQ(r.proc.exit_code, 0) << r.Describe();
+    }
+    // The runtime retries the DEL until it succeeds; the first retry must.
+    EXPECT_PLUGIN_OK(DelAttached(victim, Net())) << r.Describe();
+    ExpectConverged({victim}, keep);
+    victim.pod->ns->Remove();
+  }
+  std::printf("%d of %d DELs killed before they finished\n", killed, kills);
+  PrintStates(states);
+  if (!HasFailure()) {
+    EXPECT_GE(killed, kills / 3) << "too few kills landed inside a DEL to prove anything";
+  }
+  TearDownAll(keep);
+}
+
+TEST_F(BridgeCrashTest, DelKilledAtEachStateChangingSyscallConvergesOnTheRetriedDel) {
+  const std::vector<Attached> keep = {AddAttached(Net()), AddAttached(Net())};
+  ASSERT_FALSE(HasFailure());
+  const std::vector<SyscallPoint> points = StableTrace(
+      [&](const std::string& log) {
+        Attached probe = AddAttached(Net());
+        PluginRun r = CallTraced(DelCall(probe), Net(), TraceWrapper(log));
+        ExpectConverged({probe}, keep);
+        return r;
+      },
+      "DEL");
+  ASSERT_GE(points.size(), 5u);
+  ASSERT_FALSE(HasFailure());
+
+  size_t tried = 0, killed = 0;
+  std::map<std::string, int> states;
+  const auto deadline = std::chrono::steady_clock::now() + kLoopBudget;
+  for (const auto& point : points) {
+    if (HasFailure() || std::chrono::steady_clock::now() >= deadline) break;
+    SCOPED_TRACE("DEL SIGKILLed at " + point.ToString());
+    ++tried;
+    Attached victim = AddAttached(Net());
+    ASSERT_FALSE(victim.veth.empty());
+    PluginRun r = CallTraced(DelCall(victim), Net(), KillAtWrapper(point));
+    ++states[Leftovers({victim}, false)];
+    if (KilledByStrace(r.proc)) {
+      ++killed;
+    } else {
+      EXPECT_PLUGIN_OK(r);
+    }
+    EXPECT_PLUGIN_OK(DelAttached(victim, Net())) << r.Describe();
+    ExpectConverged({victim}, keep);
+    victim.pod->ns->Remove();
+  }
+  std::printf("%zu of %zu kill points tried, %zu reached\n", tried, points.size(), killed);
+  PrintStates(states);
+  if (!HasFailure()) {
+    EXPECT_GE(killed, tried * 2 / 3) << "the DELs no longer make the syscalls the trace showed";
+  }
+  TearDownAll(keep);
+}
+
+TEST_F(BridgeCrashTest, GcKilledAtRandomMomentsConvergesOnTheNextGc) {
+  const uint64_t seed = FaultSeed();
+  SCOPED_TRACE(SeedNote(seed));
+  std::mt19937_64 rng(seed);
+  const std::vector<Attached> keep = {AddAttached(Net()), AddAttached(Net())};
+  ASSERT_FALSE(HasFailure());
+  const json gc = GcConf(Net(), keep);
+  // Calibration: a whole GC with two stale attachments to release.
+  std::vector<microseconds> samples;
+  for (int i = 0; i < 3; ++i) {
+    const std::vector<Attached> stale = MakeStale();
+    KilledRun r = GcKilledAfter(gc, std::chrono::seconds(30));
+    EXPECT_EQ(r.proc.exit_code, 0) << r.Describe();
+    samples.push_back(r.elapsed);
+    ExpectConverged(stale, keep);
+  }
+  ASSERT_FALSE(HasFailure());
+  const microseconds span = Fastest(samples) * 6 / 5;
+  std::uniform_int_distribution<int64_t> delay_us(0, span.count());
+  std::printf("a GC takes about %lld us here; kill delays drawn from [0, %lld] us\n",
+              static_cast<long long>(span.count() * 5 / 6), static_cast<long long>(span.count()));
+
+  int kills = 0, killed = 0;
+  std::map<std::string, int> states;
+  const auto deadline = std::chrono::steady_clock::now() + kLoopBudget;
+  for (; kills < kTimedKills && std::chrono::steady_clock::now() < deadline && !HasFailure(); ++kills) {
+    const microseconds delay(delay_us(rng));
+    SCOPED_TRACE("kill " + std::to_string(kills) + ": GC SIGKILLed after " + std::to_string(delay.count()) + " us");
+    const std::vector<Attached> stale = MakeStale();
+    KilledRun r = GcKilledAfter(gc, delay);
+    ++states[Leftovers(stale, true)];
+    if (r.killed) {
+      ++killed;
+    } else {
+      EXPECT_EQ(r.proc.exit_code, 0) << r.Describe();
+    }
+    EXPECT_PLUGIN_OK(Gc(gc)) << r.Describe();
+    ExpectConverged(stale, keep);
+  }
+  std::printf("%d of %d GCs killed before they finished\n", killed, kills);
+  PrintStates(states);
+  if (!HasFailure()) {
+    EXPECT_GE(killed, kills / 3) << "too few kills landed inside a GC to prove anything";
+  }
+  TearDownAll(keep);
+}
+
+TEST_F(BridgeCrashTest, GcKilledAtEachStateChangingSyscallConvergesOnTheNextGc) {
+  const std::vector<Attached> keep = {AddAttached(Net()), AddAttached(Net())};
+  ASSERT_FALSE(HasFailure());
+  const json gc = GcConf(Net(), keep);
+  const std::vector<SyscallPoint> points = StableTrace(
+      [&](const std::string& log) {
+        const std::vector<Attached> probe = MakeStale();
+        PluginRun r = Gc(gc, TraceWrapper(log));
+        ExpectConverged(probe, keep);
+        return r;
+      },
+      "GC");
+  ASSERT_GE(points.size(), 5u);
+  ASSERT_FALSE(HasFailure());
+
+  size_t tried = 0, killed = 0;
+  std::map<std::string, int> states;
+  const auto deadline = std::chrono::steady_clock::now() + kLoopBudget;
+  for (const auto& point : points) {
+    if (HasFailure() || std::chrono::steady_clock::now() >= deadline) break;
+    SCOPED_TRACE("GC SIGKILLed at " + point.ToString());
+    ++tried;
+    const std::vector<Attached> stale = MakeStale();
+    PluginRun r = Gc(gc, KillAtWrapper(point));
+    ++states[Leftovers(stale, true)];
+    if (KilledByStrace(r.proc)) {
+      ++killed;
+    } else {
+      EXPECT_PLUGIN_OK(r);
+    }
+    EXPECT_PLUGIN_OK(Gc(gc)) << r.Describe();
+    ExpectConverged(stale, keep);
+  }
+  std::printf("%zu of %zu kill points tried, %zu reached\n", tried, points.size(), killed);
+  PrintStates(states);
+  if (!HasFailure()) {
+    EXPECT_GE(killed, tried * 2 / 3) << "the GCs no longer make the syscalls the trace showed";
+  }
+  TearDownAll(keep);
+}
+
+}  // namespace
+}  // namespace cnb::test
