@@ -236,7 +236,7 @@ void IptablesMasquerader::SetupFamily(const Family& f, const std::string& chain,
   // stacking a second jump (the reference's AppendUnique avoids duplicates the slow way).
   log::Info(std::string(name) + "-restore failed (" + r.err + "); removing leftovers of " + chain + " and retrying");
   try {
-    TeardownFamily(f, chain, comment, {});
+    TeardownFamily(f, chain, comment, {}, std::nullopt);
   } catch (const Error& e) {
     log::Warn("removing leftovers of " + chain + ": " + e.msg());
   }
@@ -252,12 +252,13 @@ void IptablesMasquerader::SetupFamilyNative(const std::string& chain, const std:
     return;
   } catch (const Error& e) {
     if (!e.IsExists()) throw e.Wrap("failed to set up masquerade");
-    // As on the exec path: a chain left from an earlier ADD of this container is replaced.
-    log::Info(e.msg() + "; removing leftovers of " + chain + " and retrying");
+    // The container's chain is there: another of its interfaces in this network uses it (the
+    // reference's ADD too, whose DEL then fails with EBUSY), or an earlier ADD of this one left
+    // it. Its rules serve every interface; only the jumps are per address.
+    log::Info(e.msg() + "; adding the jumps of this interface to " + chain);
   }
   try {
-    XtNftTeardown(nft_.get(), ips.front().addr().is_v6(), chain);
-    XtNftSetup(nft_.get(), chain, comment, ips);
+    XtNftAddJumps(nft_.get(), chain, comment, ips);
   } catch (const Error& e) {
     throw e.Wrap("failed to set up masquerade");
   }
@@ -276,7 +277,7 @@ void IptablesMasquerader::Setup(const MasqTarget& target, const std::vector<IpNe
       // All or nothing: the caller's rollback only runs for steps that succeeded.
       if (!v4.empty()) {
         try {
-          TeardownFamily(FamilyOf(false), chain, comment, v4);
+          TeardownFamily(FamilyOf(false), chain, comment, v4, std::nullopt);
         } catch (const Error& e) {
           log::Warn("undoing IPv4 masquerade: " + e.msg());
         }
@@ -287,11 +288,12 @@ void IptablesMasquerader::Setup(const MasqTarget& target, const std::vector<IpNe
 }
 
 bool IptablesMasquerader::TeardownFamily(const Family& f, const std::string& chain, const std::string& comment,
-                                         const std::vector<IpNet>& ips) {
+                                         const std::vector<IpNet>& ips,
+                                         const std::optional<std::vector<IpNet>>& siblings) {
   if (f.restore_tool.empty() || f.list_tool.empty()) return false;
   if (f.native) {
     try {
-      XtNftTeardown(nft_.get(), f.v6, chain);
+      XtNftTeardown(nft_.get(), f.v6, chain, ips, siblings);
     } catch (const Error& e) {
       throw e.Wrap("failed to remove masquerade chain " + chain);
     }
@@ -326,7 +328,7 @@ void IptablesMasquerader::Teardown(const MasqTarget& target, const std::vector<I
     std::vector<IpNet> family_ips = OfFamily(ips, v6);
     // With the addresses known, only their families were set up; without, look in both.
     if (!ips.empty() && family_ips.empty()) continue;
-    errors.Try([&] { TeardownFamily(FamilyOf(v6), chain, comment, family_ips); });
+    errors.Try([&] { TeardownFamily(FamilyOf(v6), chain, comment, family_ips, target.siblings); });
   }
   errors.ThrowIfAny();
 }

@@ -71,8 +71,9 @@ class IptablesMasquerader : public Masquerader {
                    const std::vector<IpNet>& ips);
   void SetupFamilyNative(const std::string& chain, const std::string& comment, const std::vector<IpNet>& ips);
   // Returns false when the family's iptables is unusable (nothing of ours can exist there).
+  // `siblings` as MasqTarget's; only the native path can use them.
   bool TeardownFamily(const Family& f, const std::string& chain, const std::string& comment,
-                      const std::vector<IpNet>& ips);
+                      const std::vector<IpNet>& ips, const std::optional<std::vector<IpNet>>& siblings);
   static std::vector<std::string> RestoreArgv(const Family& f);
   static ProcessRequest ListPostroutingRequest(const std::string& list_tool);
   ProcessResult Restore(const Family& f, const std::string& script);

@@ -8,6 +8,7 @@
 #include <linux/netfilter_ipv4.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstdlib>
 #include <cstring>
@@ -129,17 +130,57 @@ void XtNftSetup(nl::nft::NftSocket& sock, const std::string& chain, const std::s
   sock.Commit(XtNftSetupBatch(chain, comment, ips, add_postrouting));
 }
 
-void XtNftTeardown(nl::nft::NftSocket& sock, bool v6, const std::string& chain) {
+namespace {
+
+bool FromOneOf(const nl::nft::RuleInfo& rule, const std::vector<IpNet>& ips) {
+  return std::any_of(ips.begin(), ips.end(), [&](const IpNet& ip) {
+    return rule.source == std::vector<uint8_t>(ip.addr().bytes(), ip.addr().bytes() + ip.addr().size());
+  });
+}
+
+}  // namespace
+
+void XtNftAddJumps(nl::nft::NftSocket& sock, const std::string& chain, const std::string& comment,
+                   const std::vector<IpNet>& ips) {
+  const bool v6 = !ips.empty() && ips.front().addr().is_v6();
+  const uint8_t family = FamilyOf(v6);
+  sock.CommitFromListing([&](nl::nft::NftSocket& s) {
+    nl::nft::Batch batch(family);
+    const std::vector<nl::nft::RuleInfo> rules = s.ListRules(family, kNatTable, kPostrouting);
+    std::set<std::string> sources;
+    for (const auto& ip : ips) {
+      const IpNet host(ip.addr(), ip.addr().bits());
+      if (!sources.insert(host.ToString()).second) continue;
+      const bool present = std::any_of(rules.begin(), rules.end(), [&](const nl::nft::RuleInfo& r) {
+        return r.jump == chain && FromOneOf(r, {host});
+      });
+      if (present) continue;
+      batch.AppendRule(kNatTable, kPostrouting, Rule(XtNftAddressMatch(true, host, false), comment, Expr::Jump(chain)),
+                       true);
+    }
+    return batch;
+  });
+}
+
+void XtNftTeardown(nl::nft::NftSocket& sock, bool v6, const std::string& chain, const std::vector<IpNet>& ips,
+                   const std::optional<std::vector<IpNet>>& siblings) {
   const uint8_t family = FamilyOf(v6);
   // Built from a listing of POSTROUTING and bound to what the listing saw (see
-  // CommitFromListing): a listing that missed our jump would delete a chain still jumped to
+  // CommitFromListing): a listing that missed a jump would delete a chain still jumped to
   // (EBUSY). A missing table or chain reads as empty, and an empty batch is not sent.
   sock.CommitFromListing([&](nl::nft::NftSocket& s) {
     nl::nft::Batch batch(family);
+    size_t kept = 0;  // jumps of the container's other interfaces
     for (const auto& rule : s.ListRules(family, kNatTable, kPostrouting)) {
-      if (rule.jump == chain) batch.DeleteRule(kNatTable, kPostrouting, rule.handle);
+      if (rule.jump != chain) continue;
+      const bool ours = siblings ? !FromOneOf(rule, *siblings) : ips.empty() || FromOneOf(rule, ips);
+      if (ours) {
+        batch.DeleteRule(kNatTable, kPostrouting, rule.handle);
+      } else {
+        ++kept;
+      }
     }
-    if (s.ChainExists(family, kNatTable, chain)) {
+    if (kept == 0 && s.ChainExists(family, kNatTable, chain)) {
       batch.FlushChain(kNatTable, chain);
       batch.DeleteChain(kNatTable, chain);
     }

@@ -4,6 +4,7 @@
 // plugin see and remove them as their own.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,7 +27,15 @@ nl::nft::Batch XtNftSetupBatch(const std::string& chain, const std::string& comm
                                bool add_postrouting);
 void XtNftSetup(nl::nft::NftSocket& sock, const std::string& chain, const std::string& comment,
                 const std::vector<IpNet>& ips);
-// Deletes the POSTROUTING jumps to `chain`, then the chain; succeeds when none of it exists.
-void XtNftTeardown(nl::nft::NftSocket& sock, bool v6, const std::string& chain);
+// The chain exists already: another interface of the same container in this network (its
+// rules are the network's, so they serve this one too), or the leftover of an ADD of this one.
+// Adds the POSTROUTING jumps of `ips` that are missing.
+void XtNftAddJumps(nl::nft::NftSocket& sock, const std::string& chain, const std::string& comment,
+                   const std::vector<IpNet>& ips);
+// Deletes POSTROUTING jumps to `chain`, then the chain once nothing jumps to it; succeeds when
+// none of it exists. Which jumps: with `siblings` known, every one not from them; else those
+// from `ips` (every one when `ips` is empty). See MasqTarget::siblings.
+void XtNftTeardown(nl::nft::NftSocket& sock, bool v6, const std::string& chain, const std::vector<IpNet>& ips,
+                   const std::optional<std::vector<IpNet>>& siblings);
 
 }  // namespace cnb::masq

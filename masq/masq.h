@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,11 @@ struct MasqTarget {
   std::string network;  // network name
   std::string container_id;
   std::string ifname;
+  // The addresses of the container's other interfaces, where known. The iptables chain is per
+  // container and network, so interfaces of one pod in one network share it: Teardown keeps
+  // the jumps from these and removes every other jump to the chain (stale ones included).
+  // Unknown: it removes the jumps from its `ips` (all of them when `ips` is empty).
+  std::optional<std::vector<IpNet>> siblings;
 };
 
 class Masquerader {

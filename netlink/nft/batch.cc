@@ -106,7 +106,25 @@ const char* ExprName(Expr::Kind kind) {
 // A `meta load iifname => reg 1` seen, so that the next cmp's data is the interface name.
 struct ParseState {
   bool iifname_loaded = false;
+  bool source_loaded = false;  // a whole IPv4 or IPv6 source address
 };
+
+// The value an equality cmp compares with; empty for another operator.
+std::vector<uint8_t> CmpEqValue(const nlattr* data) {
+  std::vector<uint8_t> value;
+  bool eq = false;
+  EachAttr(nla_data(data), static_cast<size_t>(nla_len(data)), [&](int type, const nlattr* a) {
+    if (type == NFTA_CMP_OP) eq = Be32At(a) == NFT_CMP_EQ;
+    if (type != NFTA_CMP_DATA) return;
+    EachAttr(nla_data(a), static_cast<size_t>(nla_len(a)), [&](int t, const nlattr* v) {
+      if (t != NFTA_DATA_VALUE) return;
+      const auto* bytes = static_cast<const uint8_t*>(nla_data(v));
+      value.assign(bytes, bytes + nla_len(v));
+    });
+  });
+  if (!eq) value.clear();
+  return value;
+}
 
 void ParseCmp(const nlattr* data, RuleInfo* rule) {
   EachAttr(nla_data(data), static_cast<size_t>(nla_len(data)), [&](int type, const nlattr* a) {
@@ -115,6 +133,17 @@ void ParseCmp(const nlattr* data, RuleInfo* rule) {
       if (t == NFTA_DATA_VALUE) rule->iifname = StringOf(v);
     });
   });
+}
+
+// A load of the IPv4 (offset 12, 4 bytes) or IPv6 (offset 8, 16 bytes) source address.
+bool LoadsSourceAddress(const nlattr* data) {
+  uint32_t base = UINT32_MAX, offset = 0, len = 0;
+  EachAttr(nla_data(data), static_cast<size_t>(nla_len(data)), [&](int type, const nlattr* a) {
+    if (type == NFTA_PAYLOAD_BASE) base = Be32At(a);
+    if (type == NFTA_PAYLOAD_OFFSET) offset = Be32At(a);
+    if (type == NFTA_PAYLOAD_LEN) len = Be32At(a);
+  });
+  return base == NFT_PAYLOAD_NETWORK_HEADER && ((offset == 12 && len == 4) || (offset == 8 && len == 16));
 }
 
 bool LoadsIifname(const nlattr* data) {
@@ -134,10 +163,14 @@ void ParseExpr(const nlattr* elem, RuleInfo* rule, ParseState* state) {
   });
   if (!data) return;
   const bool after_iifname = std::exchange(state->iifname_loaded, false);
+  const bool after_source = std::exchange(state->source_loaded, false);
   if (name == "meta") {
     state->iifname_loaded = LoadsIifname(data);
+  } else if (name == "payload") {
+    state->source_loaded = LoadsSourceAddress(data);
   } else if (name == "cmp") {
     if (after_iifname) ParseCmp(data, rule);
+    if (after_source) rule->source = CmpEqValue(data);
   } else if (name == "immediate") {
     EachAttr(nla_data(data), static_cast<size_t>(nla_len(data)), [&](int type, const nlattr* a) {
       if (type != NFTA_IMMEDIATE_DATA) return;

@@ -85,6 +85,9 @@ struct RuleInfo {
   std::string jump;     // target chain of an immediate jump/goto, "" if none
   std::string comment;  // an xt "comment" match's, else nft's (NFTA_RULE_USERDATA); "" if none
   std::string iifname;  // the interface name a `meta iifname` load is compared with, "" if none
+  // The bytes an IPv4/IPv6 source address load (iptables' `-s <ip>/32` or `/128`) is compared
+  // with for equality, empty if none.
+  std::vector<uint8_t> source;
 };
 
 // The NFTA_RULE_USERDATA nft writes for a rule comment: a TLV of type 0 holding the

@@ -65,6 +65,15 @@ void RefreshMacs(nl::RouteSocket& host, int bridge_ifindex, int host_veth_ifinde
   if (auto fresh = nl::GetLinkByIndex(host, bridge_ifindex)) result->interfaces[0].mac = fresh->mac;
 }
 
+// The addresses of the pod's interfaces other than the one being added.
+std::vector<IpNet> SiblingAddresses(nl::RouteSocket& pod, int ifindex) {
+  std::vector<IpNet> out;
+  for (const auto& a : nl::ListAddresses(pod, 0)) {
+    if (a.ifindex != ifindex) out.push_back(a.local);
+  }
+  return out;
+}
+
 // The L3 part of ADD: IPAM, the pod's addresses and routes, gateways, masquerade.
 void AddLayer3(Command& cmd, const HostSide& host, const PodSide& pod, const nl::LinkInfo& br, Rollback& rollback,
                std::optional<IpamClient>& ipam, nl::nft::LazyNftSocket& nft, cni::Result* result) {
@@ -86,8 +95,12 @@ void AddLayer3(Command& cmd, const HostSide& host, const PodSide& pod, const nl:
     const masq::MasqTarget target = MasqTargetOf(conf, cmd.inv());
     const std::vector<IpNet> nets = AddressesOf(*result);
     masq::MakeMasquerader(conf.ip_masq_backend, nft)->Setup(target, nets);
-    rollback.Add("remove masquerade",
-                 [&nft, target, nets] { masq::MakeTeardownMasquerader(nft)->Teardown(target, nets); });
+    // The PodSide is gone by the time a rollback runs; the socket it refers to is not.
+    rollback.Add("remove masquerade", [&nft, &sock = pod.sock, ifindex = pod.ifindex, target, nets] {
+      masq::MasqTarget undo = target;
+      undo.siblings = SiblingAddresses(sock, ifindex);
+      masq::MakeTeardownMasquerader(nft)->Teardown(undo, nets);
+    });
   });
 }
 
@@ -138,11 +151,13 @@ cni::Result CmdAdd(const cni::Invocation& inv) {
 
 namespace {
 
-// What DEL finds of the pod's end while the netns is there: the link and its addresses.
+// What DEL finds of the pod's end while the netns is there: the link and its addresses, and
+// those of the pod's other interfaces (masq::MasqTarget::siblings).
 struct PodEnd {
   std::optional<nl::RouteSocket> sock;
   std::optional<nl::LinkInfo> link;
   std::vector<IpNet> addrs;
+  std::optional<std::vector<IpNet>> siblings;
 };
 
 PodEnd FindPodEnd(const cni::Invocation& inv) {
@@ -152,8 +167,8 @@ PodEnd FindPodEnd(const cni::Invocation& inv) {
     nl::Netns pod_ns = nl::Netns::Open(inv.netns);
     end.sock.emplace(nl::RouteSocket::OpenIn(pod_ns));
     end.link = nl::GetLink(*end.sock, inv.ifname);
-    if (!end.link) return end;
-    if (end.link->kind != "veth") {
+    const int ifindex = end.link ? end.link->ifindex : 0;
+    if (end.link && end.link->kind != "veth") {
       // We only ever make veths: another kind under this name is someone else's (the runtime's
       // DEL after an ADD that failed on it, or an operator's swap). Neither it nor its addresses
       // are ours; the IP and the rules are still released below. The reference deletes it.
@@ -161,15 +176,20 @@ PodEnd FindPodEnd(const cni::Invocation& inv) {
                 (end.link->kind.empty() ? std::string("link of no kind") : end.link->kind) +
                 ", not a veth this plugin made: left alone");
       end.link.reset();
-      return end;
     }
-    for (const auto& a : nl::ListAddresses(*end.sock, end.link->ifindex)) {
-      if (!a.local.addr().IsLinkLocalUnicast()) end.addrs.push_back(a.local);
+    end.siblings.emplace();
+    for (const auto& a : nl::ListAddresses(*end.sock, 0)) {
+      if (a.ifindex != ifindex) {
+        end.siblings->push_back(a.local);
+      } else if (end.link && !a.local.addr().IsLinkLocalUnicast()) {
+        end.addrs.push_back(a.local);
+      }
     }
   } catch (const Error& e) {
     // A vanished netns means the pod's interfaces are gone already; the rest still needs undoing.
     if (!e.IsNotFound()) throw;
     log::Info("netns " + inv.netns + " is gone: " + e.msg());
+    end.siblings.emplace();
   }
   return end;
 }
@@ -209,7 +229,9 @@ void CmdDel(const cni::Invocation& inv) {
   if (ipam && conf.ip_masq) {
     errors.Try([&] {
       cmd.Step("masq", [&] {
-        masq::MakeTeardownMasquerader(nft)->Teardown(MasqTargetOf(conf, inv), MasqAddresses(pod, *ipam, conf));
+        masq::MasqTarget target = MasqTargetOf(conf, inv);
+        target.siblings = pod.siblings;
+        masq::MakeTeardownMasquerader(nft)->Teardown(target, MasqAddresses(pod, *ipam, conf));
       });
     });
   }

@@ -129,7 +129,39 @@ TEST_P(MasqIptablesKernelTest, TeardownWithWrongAddressFallsBackToListing) {
   InNetns in(ns_);
   Make("iptables")->Setup(kTarget, {Net("10.88.0.2/24")});
   // e.g. the address came from a stale cache: the fast path misses, the listing still finds it.
-  MakeTeardown()->Teardown(kTarget, {Net("10.88.0.99/24")});
+  // The pod has no other interface, so no jump to its chain is anyone else's.
+  MasqTarget alone = kTarget;
+  alone.siblings.emplace();
+  MakeTeardown()->Teardown(alone, {Net("10.88.0.99/24")});
+  EXPECT_EQ(Rules(), std::vector<std::string>{});
+}
+
+TEST_P(MasqIptablesKernelTest, TeardownKeepsTheJumpsOfTheContainersOtherInterfaces) {
+  InNetns in(ns_);
+  Make("iptables")->Setup({"brnet", "pod", "eth0"}, {Net("10.88.0.2/24")});
+  Make("iptables")->Setup({"brnet", "pod", "eth1"}, {Net("10.88.0.3/24")});
+  const std::string chain = IptablesChainName("brnet", "pod");
+  auto jumps = [&] {
+    std::vector<std::string> out;
+    for (const auto& r : Rules()) {
+      if (r.starts_with("-A POSTROUTING")) out.push_back(r.substr(0, r.find(" -m comment")));
+    }
+    return out;
+  };
+  if (!GetParam()) {
+    // The iptables-restore path (iptables-legacy hosts) replaces the chain, and so eth0's jump,
+    // as the reference does: the README's known limitation.
+    EXPECT_EQ(jumps(), std::vector<std::string>{"-A POSTROUTING -s 10.88.0.3/32"});
+    return;
+  }
+  ASSERT_EQ(jumps(), (std::vector<std::string>{"-A POSTROUTING -s 10.88.0.2/32", "-A POSTROUTING -s 10.88.0.3/32"}));
+  MasqTarget eth1{"brnet", "pod", "eth1", std::vector<IpNet>{Net("10.88.0.2/24")}};
+  // A stale address for eth1: its real jump still goes, eth0's stays.
+  MakeTeardown()->Teardown(eth1, {Net("10.88.0.99/24")});
+  EXPECT_EQ(jumps(), std::vector<std::string>{"-A POSTROUTING -s 10.88.0.2/32"});
+  EXPECT_EQ(Rules().size(), 4u) << "the chain and its two rules stay for eth0";
+  MasqTarget eth0{"brnet", "pod", "eth0", std::vector<IpNet>{}};
+  MakeTeardown()->Teardown(eth0, {Net("10.88.0.2/24")});
   EXPECT_EQ(Rules(), std::vector<std::string>{});
 }
 
@@ -290,7 +322,7 @@ TEST(MasqIptablesNftRaceTest, ConcurrentTeardownsAllSucceed) {
     nl::nft::NftSocket sock = nl::nft::NftSocket::Open();
     for (int i = from; i != to; i += step) {
       try {
-        masq::XtNftTeardown(sock, false, chain(i));
+        masq::XtNftTeardown(sock, false, chain(i), {}, std::nullopt);
       } catch (const Error& e) {
         std::lock_guard<std::mutex> lock(mu);
         if (failures++ == 0) first_failure = e.msg();

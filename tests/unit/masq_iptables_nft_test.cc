@@ -114,9 +114,13 @@ TEST(XtNftSetupBatchTest, RulesReadBackThroughTheDumpParser) {
   nl::nft::RuleInfo info = nltest::ParseRuleMessage(jump);
   EXPECT_EQ(info.jump, "CNI-abc");
   EXPECT_EQ(info.comment, kComment);
+  // The source of the jump, whose address tells the container's interfaces apart.
+  const IpAddr source = Net("fd00::5/64").addr();
+  EXPECT_EQ(info.source, std::vector<uint8_t>(source.bytes(), source.bytes() + 16));
   nl::nft::RuleInfo masq = nltest::ParseRuleMessage(msgs[4]);
   EXPECT_EQ(masq.jump, "");
   EXPECT_EQ(masq.comment, kComment);
+  EXPECT_TRUE(masq.source.empty()) << "! -d ff00::/8 is no source match";
 }
 
 // The (offset, length) loaded, whether a mask is applied, and the compared bytes.
