@@ -223,7 +223,7 @@ TEST_F(InspectTest, ChangesNothing) {
   // `ip link` without -d, whose bridge timers tick.
   auto snapshot = [&] {
     return RunOrThrow({"ip", "netns", "exec", node(), "nft", "list", "ruleset"}) +
-           RunOrThrow({"ip", "-n", node(), "link", "show"}) + RunOrThrow({"ls", "-laR", data_dir()});
+           RunOrThrow({"ip", "-n", node(), "link", "show"}) + RunOrThrow({"ls", "-lAR", data_dir()});
   };
   const std::string before = snapshot();
   // A network whose store does not exist yet: no directory or lock file may appear.
