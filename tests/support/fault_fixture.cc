@@ -107,11 +107,11 @@ json FaultTest::GcConf(json conf, const std::vector<Attached>& valid) {
 
 PluginRun FaultTest::Gc(const json& gc_conf, const std::vector<std::string>& wrapper) {
   if (wrapper.empty()) return RunPlugin(node(), "bridge", NoContainerEnv("GC"), gc_conf.dump());
-  return RunPluginTraced(node(), "bridge", NoContainerEnv("GC"), gc_conf.dump(), wrapper);
+  return RunPlugin(node(), "bridge", NoContainerEnv("GC"), gc_conf.dump(), wrapper);
 }
 
 PluginRun FaultTest::CallTraced(const CniCall& call, const json& conf, const std::vector<std::string>& wrapper) {
-  return RunPluginTraced(node(), "bridge", Env(call), conf.dump(), wrapper);
+  return RunPlugin(node(), "bridge", Env(call), conf.dump(), wrapper);
 }
 
 KilledRun FaultTest::CallKilledAfter(const CniCall& call, const json& conf, std::chrono::microseconds delay) {

@@ -51,10 +51,10 @@ class FaultTest : public BridgeTest {
   std::map<std::string, std::string> NoContainerEnv(const std::string& command) const;
   // `conf` with cni.dev/valid-attachments listing `valid`.
   static nlohmann::json GcConf(nlohmann::json conf, const std::vector<Attached>& valid);
-  // A GC, under a strace `wrapper` when one is given (see RunPluginTraced).
+  // A GC, under a strace `wrapper` when one is given (see RunPlugin).
   PluginRun Gc(const nlohmann::json& gc_conf, const std::vector<std::string>& wrapper = {});
 
-  // The call under a strace `wrapper` (see RunPluginTraced).
+  // The call under a strace `wrapper` (see RunPlugin).
   PluginRun CallTraced(const CniCall& call, const nlohmann::json& conf, const std::vector<std::string>& wrapper);
   // The call SIGKILLed after `delay` (see RunKilledAfter).
   KilledRun CallKilledAfter(const CniCall& call, const nlohmann::json& conf, std::chrono::microseconds delay);

@@ -130,27 +130,6 @@ uint64_t FaultSeed() {
 
 std::string SeedNote(uint64_t seed) { return "replay with CNB_FAULT_SEED=" + std::to_string(seed); }
 
-std::vector<std::string> PluginArgv(const std::string& node_ns, const std::string& plugin,
-                                    const std::vector<std::string>& wrapper) {
-  std::vector<std::string> argv;
-  if (!node_ns.empty()) argv = {"ip", "netns", "exec", node_ns};
-  argv.insert(argv.end(), wrapper.begin(), wrapper.end());
-  argv.push_back(plugin.starts_with('/') ? plugin : PluginDir() + "/" + plugin);
-  return argv;
-}
-
-std::map<std::string, std::string> PluginEnv(const std::map<std::string, std::string>& cni_env) {
-  std::map<std::string, std::string> env = cni_env;
-  env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-  for (const char* keep : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"})
-    if (const char* v = std::getenv(keep)) env[keep] = v;
-  return env;
-}
-
-bool HasSanitizerReport(const std::string& err) {
-  return err.find("Sanitizer") != std::string::npos || err.find("runtime error:") != std::string::npos;
-}
-
 std::string KilledRun::Describe() const {
   return std::string(killed ? "killed" : "not killed") + " after " + std::to_string(elapsed.count()) +
          " us, exit=" + std::to_string(proc.exit_code) + " signal=" + std::to_string(proc.term_signal) +
@@ -242,19 +221,6 @@ std::vector<SyscallPoint> StateChangingPoints(const std::vector<SyscallPoint>& a
   for (const auto& p : all)
     if (IsStateChanging(p)) out.push_back(p);
   return out;
-}
-
-PluginRun RunPluginTraced(const std::string& node_ns, const std::string& plugin,
-                          const std::map<std::string, std::string>& cni_env, const std::string& stdin_data,
-                          const std::vector<std::string>& wrapper) {
-  std::map<std::string, std::string> env = PluginEnv(cni_env);
-  env["ASAN_OPTIONS"] = (env.count("ASAN_OPTIONS") ? env["ASAN_OPTIONS"] + ":" : "") + "detect_leaks=0";
-  PluginRun run;
-  run.proc = RunProcess(PluginArgv(node_ns, plugin, wrapper), env, stdin_data, std::chrono::seconds(60));
-  run.json = nlohmann::json::parse(run.proc.out, nullptr, /*allow_exceptions=*/false);
-  if (run.json.is_discarded()) run.json = nullptr;
-  if (HasSanitizerReport(run.proc.err)) ADD_FAILURE() << "sanitizer report from " << plugin << ":\n" << run.proc.err;
-  return run;
 }
 
 std::string SyscallHistogram(const std::vector<SyscallPoint>& points) {

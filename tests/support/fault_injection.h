@@ -20,13 +20,6 @@ namespace cnb::test {
 uint64_t FaultSeed();
 std::string SeedNote(uint64_t seed);
 
-// What RunPlugin runs: `ip netns exec <node_ns> [wrapper...] <plugin>` (without the `ip netns
-// exec` part when `node_ns` is empty), and exactly `cni_env` plus PATH and the sanitizer options.
-std::vector<std::string> PluginArgv(const std::string& node_ns, const std::string& plugin,
-                                    const std::vector<std::string>& wrapper = {});
-std::map<std::string, std::string> PluginEnv(const std::map<std::string, std::string>& cni_env);
-// A sanitizer report in a plugin's stderr.
-bool HasSanitizerReport(const std::string& err);
 
 struct KilledRun {
   ProcessResult proc;
@@ -56,12 +49,6 @@ std::vector<SyscallPoint> ParseStraceLog(const std::string& log);
 // between them being reads and lookups: a kill at the entry of each of these reaches every state
 // a crash can leave.
 std::vector<SyscallPoint> StateChangingPoints(const std::vector<SyscallPoint>& all);
-// RunPlugin under a strace `wrapper` (TraceWrapper, KillAtWrapper): the same, except that
-// LeakSanitizer is off (it cannot run under ptrace and fails the run at exit); the rest of
-// ASan and UBSan still report.
-PluginRun RunPluginTraced(const std::string& node_ns, const std::string& plugin,
-                          const std::map<std::string, std::string>& cni_env, const std::string& stdin_data,
-                          const std::vector<std::string>& wrapper);
 // "sendmsg x18, write x4, ...", most frequent first: what a trace that looks wrong is made of.
 std::string SyscallHistogram(const std::vector<SyscallPoint>& points);
 // strace arguments (a RunPlugin wrapper) that trace every syscall to `log`.

@@ -31,11 +31,19 @@ struct PluginRun {
 
 // Runs <PluginDir()>/<plugin> (or `plugin` itself when it is an absolute path) inside `node_ns` ("" = the test's own
 // namespace) with exactly `cni_env` + PATH (+ sanitizer options when set, so an ASan build reports alike). Flags a test
-// failure when the plugin's stderr shows a sanitizer report.
+// failure when the plugin's stderr shows a sanitizer report. With a `wrapper` (a command line the plugin's path is
+// appended to, e.g. strace with its fault injection), LeakSanitizer is off: it cannot run under ptrace and fails the
+// run at exit. The rest of ASan and UBSan still report.
 PluginRun RunPlugin(const std::string& node_ns, const std::string& plugin,
                     const std::map<std::string, std::string>& cni_env, const std::string& stdin_data,
                     const std::vector<std::string>& wrapper = {});
-// The same under `wrapper` (a command line the plugin's path is appended to), e.g. strace with
-// its fault injection.
+
+// What RunPlugin runs: `ip netns exec <node_ns> [wrapper...] <plugin>` (without the `ip netns
+// exec` part when `node_ns` is empty), and exactly `cni_env` plus PATH and the sanitizer options.
+std::vector<std::string> PluginArgv(const std::string& node_ns, const std::string& plugin,
+                                    const std::vector<std::string>& wrapper = {});
+std::map<std::string, std::string> PluginEnv(const std::map<std::string, std::string>& cni_env);
+// A sanitizer report in a plugin's stderr.
+bool HasSanitizerReport(const std::string& err);
 
 }  // namespace cnb::test
