@@ -35,7 +35,11 @@ std::optional<nlohmann::json> Link(const std::string& ns, const std::string& ifn
   auto argv = IpArgv(ns, true, {"-d", "link", "show", "dev", ifname});
   ProcessResult r = RunProcess(argv, std::nullopt, {});
   if (r.exit_code != 0) {
-    if (r.err.find("does not exist") != std::string::npos) return std::nullopt;
+    // "does not exist" from the name lookup; "No such device" when the link went away between
+    // that lookup and the request (a veth being deleted right now).
+    if (r.err.find("does not exist") != std::string::npos || r.err.find("No such device") != std::string::npos) {
+      return std::nullopt;
+    }
     throw std::runtime_error("command failed: " + Describe(argv, r));
   }
   auto j = nlohmann::json::parse(r.out);
