@@ -20,6 +20,7 @@
 #include <gtest/gtest.h>
 
 #include "support/fault_fixture.h"
+#include "support/parallel.h"
 
 namespace cnb::test {
 namespace {
@@ -243,26 +244,12 @@ TEST_F(BridgeChurnTest, SeededStormOfAddCheckDelGcThenDelOfAllLeavesNothing) {
   for (auto& s : slots_) EXPECT_FALSE(Link(s.pod->name(), "eth0").has_value()) << s.pod->id;
 }
 
-// Runs op(i) for i in [0, count) on kWorkers threads; the runs by index.
-template <typename Op>
-std::vector<PluginRun> InParallel(int count, Op op) {
-  std::vector<PluginRun> runs(static_cast<size_t>(count));
-  std::atomic<int> next{0};
-  std::vector<std::thread> workers;
-  for (int w = 0; w < kWorkers; ++w)
-    workers.emplace_back([&] {
-      for (int i = next++; i < count; i = next++) runs[static_cast<size_t>(i)] = op(i);
-    });
-  for (auto& t : workers) t.join();
-  return runs;
-}
-
 TEST_F(BridgeChurnTest, ThirtyTwoInterfacesOfOnePodAddedAndDeletedInParallel) {
   constexpr int kInterfaces = 32;
   const json conf = Conf();
   Pod& pod = NewPod();
   auto ifname = [](int i) { return "net" + std::to_string(i + 1); };
-  auto adds = InParallel(kInterfaces, [&](int i) { return Add(pod, conf, ifname(i)); });
+  auto adds = InParallel(kWorkers, kInterfaces, [&](int i) { return Add(pod, conf, ifname(i)); });
   std::set<std::string> ips, veths;
   for (int i = 0; i < kInterfaces; ++i) {
     ASSERT_PLUGIN_OK(adds[i]) << ifname(i);
@@ -276,10 +263,10 @@ TEST_F(BridgeChurnTest, ThirtyTwoInterfacesOfOnePodAddedAndDeletedInParallel) {
   EXPECT_EQ(veths.size(), static_cast<size_t>(kInterfaces)) << "a host veth named twice";
   EXPECT_EQ(NodeVeths(), veths);
   EXPECT_EQ(BridgePorts(node(), kBridge).size(), static_cast<size_t>(kInterfaces));
-  auto checks = InParallel(kInterfaces, [&](int i) { return Check(pod, conf, adds[i].json, ifname(i)); });
+  auto checks = InParallel(kWorkers, kInterfaces, [&](int i) { return Check(pod, conf, adds[i].json, ifname(i)); });
   for (int i = 0; i < kInterfaces; ++i) EXPECT_PLUGIN_OK(checks[i]) << ifname(i);
 
-  auto dels = InParallel(kInterfaces, [&](int i) { return Del(pod, conf, ifname(i)); });
+  auto dels = InParallel(kWorkers, kInterfaces, [&](int i) { return Del(pod, conf, ifname(i)); });
   for (int i = 0; i < kInterfaces; ++i) EXPECT_PLUGIN_OK(dels[i]) << ifname(i);
   EXPECT_EQ(NodeVeths(), std::set<std::string>{});
   EXPECT_EQ(Links(pod.name()).size(), 1u) << "only lo may be left in the pod";

@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Many ADDs and DELs at once (as a runtime starting a node's pods does): each plugin process
 // must serialise on the IPAM lock and race benignly on bridge creation.
-#include <atomic>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "support/bridge_fixture.h"
+#include "support/parallel.h"
 
 namespace cnb::test {
 namespace {
@@ -21,18 +20,9 @@ constexpr int kWorkers = 8;
 
 class BridgeConcurrencyTest : public BridgeTest {
  protected:
-  // Runs `op(i)` for i in [0, count) on kWorkers threads; returns the runs by index.
   template <typename Op>
   std::vector<PluginRun> InParallel(Op op, int count = kPods) {
-    std::vector<PluginRun> runs(static_cast<size_t>(count));
-    std::atomic<int> next{0};
-    std::vector<std::thread> workers;
-    for (int w = 0; w < kWorkers; ++w)
-      workers.emplace_back([&] {
-        for (int i = next++; i < count; i = next++) runs[static_cast<size_t>(i)] = op(i);
-      });
-    for (auto& t : workers) t.join();
-    return runs;
+    return test::InParallel(kWorkers, count, op);
   }
 };
 
