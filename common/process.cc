@@ -201,13 +201,12 @@ std::string ResolveProgram(const std::string& name) {
 }
 
 // posix_spawn with the pipes on 0/1/2, every other descriptor closed, default signal handling.
-pid_t Spawn(const std::string& program, const ProcessRequest& request, const UniqueFd& in, const UniqueFd& out,
-            const UniqueFd& err) {
+pid_t Spawn(const std::string& program, const ProcessRequest& request, int in, int out, int err) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in.get(), 0);
-  posix_spawn_file_actions_adddup2(&actions, out.get(), 1);
-  posix_spawn_file_actions_adddup2(&actions, err.get(), 2);
+  posix_spawn_file_actions_adddup2(&actions, in, 0);
+  posix_spawn_file_actions_adddup2(&actions, out, 1);
+  posix_spawn_file_actions_adddup2(&actions, err, 2);
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
   // Descriptors other code opened without O_CLOEXEC (sockets, lock files) must not leak into
   // iptables or an IPAM plugin: close everything above stdio in the child.
@@ -317,11 +316,23 @@ void Pump(Child& child, ParentPipes& pipes, const ProcessRequest& request, Proce
 
 }  // namespace
 
-ProcessResult RunProcess(const ProcessRequest& request) {
+namespace {
+
+std::string ProgramOf(const ProcessRequest& request) {
   if (request.argv.empty() || request.argv[0].empty()) {
     throw InternalError("cannot run a process without a program name", EINVAL);
   }
-  const std::string program = ResolveProgram(request.argv[0]);
+  return ResolveProgram(request.argv[0]);
+}
+
+}  // namespace
+
+pid_t SpawnProcess(const ProcessRequest& request, int in, int out, int err) {
+  return Spawn(ProgramOf(request), request, in, out, err);
+}
+
+ProcessResult RunProcess(const ProcessRequest& request) {
+  const std::string program = ProgramOf(request);
   UniqueFd child_in, child_out, child_err;
   ParentPipes pipes;
   MakePipe(&child_in, &pipes.in);
@@ -331,7 +342,7 @@ ProcessResult RunProcess(const ProcessRequest& request) {
   // other descriptions of each pipe.
   for (const UniqueFd* fd : {&pipes.in, &pipes.out, &pipes.err}) SetNonBlocking(fd->get());
 
-  Child child(Spawn(program, request, child_in, child_out, child_err));
+  Child child(Spawn(program, request, child_in.get(), child_out.get(), child_err.get()));
   // The child owns its ends now; holding them would keep EOF from ever arriving.
   child_in.reset();
   child_out.reset();

@@ -3,6 +3,8 @@
 // argv explicit, no shell, stdin fed from a string, stdout/stderr captured, close-on-exec fds.
 #pragma once
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <string>
 #include <vector>
@@ -29,6 +31,12 @@ struct ProcessRequest {
 
 // Throws cnb::Error only if the program cannot be started (ENOENT etc., errno kept).
 ProcessResult RunProcess(const ProcessRequest& request);
+
+// The spawn beneath RunProcess, for a caller that waits on the child itself (a test that kills
+// it at a moment of its choosing): `in`, `out` and `err` become descriptors 0, 1 and 2, every
+// other descriptor is closed, signals are at their defaults. `request.stdin_data` and `timeout`
+// are not used. The caller reaps the PID. Throws as RunProcess does.
+pid_t SpawnProcess(const ProcessRequest& request, int in, int out, int err);
 
 // "running [argv...]: exit status N: <stderr>" for error messages about a failed run.
 std::string DescribeRun(const std::vector<std::string>& argv, const ProcessResult& result);

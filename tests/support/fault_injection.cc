@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -40,43 +39,6 @@ Pipe MakePipe() {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error(std::string("pipe2: ") + std::strerror(errno));
   return {UniqueFd(fds[0]), UniqueFd(fds[1])};
-}
-
-std::vector<char*> CStrings(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  for (auto& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
-
-pid_t SpawnWithPipes(std::vector<std::string> argv, const std::map<std::string, std::string>& env, const Pipe& in,
-                     const Pipe& out, const Pipe& err) {
-  const std::string program = argv.at(0).find('/') == std::string::npos ? FindInPath(argv[0]) : argv[0];
-  if (program.empty()) throw std::runtime_error("not on PATH: " + argv[0]);
-  std::vector<std::string> env_strings;
-  for (const auto& [k, v] : env) env_strings.push_back(k + "=" + v);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, in.read.get(), 0);
-  posix_spawn_file_actions_adddup2(&actions, out.write.get(), 1);
-  posix_spawn_file_actions_adddup2(&actions, err.write.get(), 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t empty_mask, default_signals;
-  sigemptyset(&empty_mask);
-  sigemptyset(&default_signals);
-  for (int sig : {SIGPIPE, SIGINT, SIGTERM, SIGCHLD}) sigaddset(&default_signals, sig);
-  posix_spawnattr_setsigmask(&attr, &empty_mask);
-  posix_spawnattr_setsigdefault(&attr, &default_signals);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  pid_t pid = -1;
-  auto c_argv = CStrings(argv);
-  auto c_env = CStrings(env_strings);
-  const int rc = posix_spawn(&pid, program.c_str(), &actions, &attr, c_argv.data(), c_env.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) throw std::runtime_error("posix_spawn " + program + ": " + std::strerror(rc));
-  return pid;
 }
 
 // Reads what is there without blocking; closes `fd` at EOF or on an error.
@@ -141,7 +103,9 @@ KilledRun RunKilledAfter(const std::vector<std::string>& argv, const std::map<st
   // Never longer than a minute, whatever the caller asked for.
   delay = std::min<std::chrono::microseconds>(delay, std::chrono::seconds(60));
   Pipe in = MakePipe(), out = MakePipe(), err = MakePipe();
-  const pid_t pid = SpawnWithPipes(argv, env, in, out, err);
+  ProcessRequest request{.argv = argv, .inherit_env = false};
+  for (const auto& [k, v] : env) request.env.push_back(k + "=" + v);
+  const pid_t pid = SpawnProcess(request, in.read.get(), out.write.get(), err.write.get());
   const auto start = Clock::now();
   in.read.reset();
   out.write.reset();
