@@ -11,9 +11,6 @@
 // * at the entry of each state-changing syscall of a traced run (strace's fault injection), which
 //   reaches every state a crash can leave, in order, the same on every run.
 #include <chrono>
-#include <cstdio>
-#include <map>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -27,10 +24,6 @@ namespace {
 
 using nlohmann::json;
 using std::chrono::microseconds;
-
-constexpr int kTimedKills = 24;
-// A loop stops starting new kills after this; the rest of the test still runs.
-constexpr auto kLoopBudget = std::chrono::seconds(20);
 
 class BridgeCrashTest : public FaultTest {
  protected:
@@ -79,11 +72,6 @@ class BridgeCrashTest : public FaultTest {
     std::string s = std::string(with_rules ? "rules+" : "") + (with_link ? "link+" : "") + (with_ip ? "ip+" : "");
     return s.empty() ? "nothing" : s.substr(0, s.size() - 1);
   }
-  static void PrintStates(const std::map<std::string, int>& states) {
-    std::string line;
-    for (const auto& [state, n] : states) line += (line.empty() ? "" : ", ") + state + ": " + std::to_string(n);
-    std::printf("left by the kills (the retry's starting points): %s\n", line.c_str());
-  }
 
   void TearDownAll(const std::vector<Attached>& keep) {
     for (const auto& k : keep) EXPECT_PLUGIN_OK(DelAttached(k, Net()));
@@ -95,39 +83,25 @@ class BridgeCrashTest : public FaultTest {
 TEST_F(BridgeCrashTest, DelKilledAtRandomMomentsConvergesOnTheRetriedDel) {
   const uint64_t seed = FaultSeed();
   SCOPED_TRACE(SeedNote(seed));
-  std::mt19937_64 rng(seed);
   const std::vector<Attached> keep = {AddAttached(Net()), AddAttached(Net())};
   ASSERT_FALSE(HasFailure());
-  const microseconds span = DelDuration() * 6 / 5;
-  std::uniform_int_distribution<int64_t> delay_us(0, span.count());
-  std::printf("a DEL takes about %lld us here; kill delays drawn from [0, %lld] us\n",
-              static_cast<long long>(span.count() * 5 / 6), static_cast<long long>(span.count()));
-
-  int kills = 0, killed = 0;
-  std::map<std::string, int> states;
-  const auto deadline = std::chrono::steady_clock::now() + kLoopBudget;
-  for (; kills < kTimedKills && std::chrono::steady_clock::now() < deadline && !HasFailure(); ++kills) {
-    const microseconds delay(delay_us(rng));
-    SCOPED_TRACE("kill " + std::to_string(kills) + ": DEL SIGKILLed after " + std::to_string(delay.count()) + " us");
+  KillAtRandomMoments("DEL", seed, DelDuration() * 6 / 5, [&](microseconds delay) {
     Attached victim = AddAttached(Net());
-    ASSERT_FALSE(victim.veth.empty());
+    if (victim.veth.empty()) {
+      ADD_FAILURE() << "the victim's ADD gave no host veth";  // and the loop stops
+      return false;
+    }
     KilledRun r = CallKilledAfter(DelCall(victim), Net(), delay);
-    ++states[Leftovers({victim}, false)];
-    if (r.killed) {
-      ++killed;
-    } else {
+    ++states_[Leftovers({victim}, false)];
+    if (!r.killed) {
       EXPECT_EQ(r.proc.exit_code, 0) << r.Describe();
     }
     // The runtime retries the DEL until it succeeds; the first retry must.
     EXPECT_PLUGIN_OK(DelAttached(victim, Net())) << r.Describe();
     ExpectConverged({victim}, keep);
     victim.pod->ns->Remove();
-  }
-  std::printf("%d of %d DELs killed before they finished\n", killed, kills);
-  PrintStates(states);
-  if (!HasFailure()) {
-    EXPECT_GE(killed, kills / 3) << "too few kills landed inside a DEL to prove anything";
-  }
+    return r.killed;
+  });
   TearDownAll(keep);
 }
 
@@ -145,38 +119,29 @@ TEST_F(BridgeCrashTest, DelKilledAtEachStateChangingSyscallConvergesOnTheRetried
   ASSERT_GE(points.size(), 5u);
   ASSERT_FALSE(HasFailure());
 
-  size_t tried = 0, killed = 0;
-  std::map<std::string, int> states;
-  const auto deadline = std::chrono::steady_clock::now() + kLoopBudget;
-  for (const auto& point : points) {
-    if (HasFailure() || std::chrono::steady_clock::now() >= deadline) break;
-    SCOPED_TRACE("DEL SIGKILLed at " + point.ToString());
-    ++tried;
+  KillAtEachPoint("DEL", points, [&](const SyscallPoint& point) {
     Attached victim = AddAttached(Net());
-    ASSERT_FALSE(victim.veth.empty());
+    if (victim.veth.empty()) {
+      ADD_FAILURE() << "the victim's ADD gave no host veth";  // and the loop stops
+      return false;
+    }
     PluginRun r = CallTraced(DelCall(victim), Net(), KillAtWrapper(point));
-    ++states[Leftovers({victim}, false)];
-    if (KilledByStrace(r.proc)) {
-      ++killed;
-    } else {
+    ++states_[Leftovers({victim}, false)];
+    const bool killed = KilledByStrace(r.proc);
+    if (!killed) {
       EXPECT_PLUGIN_OK(r);
     }
     EXPECT_PLUGIN_OK(DelAttached(victim, Net())) << r.Describe();
     ExpectConverged({victim}, keep);
     victim.pod->ns->Remove();
-  }
-  std::printf("%zu of %zu kill points tried, %zu reached\n", tried, points.size(), killed);
-  PrintStates(states);
-  if (!HasFailure()) {
-    EXPECT_GE(killed, tried * 2 / 3) << "the DELs no longer make the syscalls the trace showed";
-  }
+    return killed;
+  });
   TearDownAll(keep);
 }
 
 TEST_F(BridgeCrashTest, GcKilledAtRandomMomentsConvergesOnTheNextGc) {
   const uint64_t seed = FaultSeed();
   SCOPED_TRACE(SeedNote(seed));
-  std::mt19937_64 rng(seed);
   const std::vector<Attached> keep = {AddAttached(Net()), AddAttached(Net())};
   ASSERT_FALSE(HasFailure());
   const json gc = GcConf(Net(), keep);
@@ -191,32 +156,17 @@ TEST_F(BridgeCrashTest, GcKilledAtRandomMomentsConvergesOnTheNextGc) {
   }
   ASSERT_FALSE(HasFailure());
   const microseconds span = Fastest(samples) * 6 / 5;
-  std::uniform_int_distribution<int64_t> delay_us(0, span.count());
-  std::printf("a GC takes about %lld us here; kill delays drawn from [0, %lld] us\n",
-              static_cast<long long>(span.count() * 5 / 6), static_cast<long long>(span.count()));
-
-  int kills = 0, killed = 0;
-  std::map<std::string, int> states;
-  const auto deadline = std::chrono::steady_clock::now() + kLoopBudget;
-  for (; kills < kTimedKills && std::chrono::steady_clock::now() < deadline && !HasFailure(); ++kills) {
-    const microseconds delay(delay_us(rng));
-    SCOPED_TRACE("kill " + std::to_string(kills) + ": GC SIGKILLed after " + std::to_string(delay.count()) + " us");
+  KillAtRandomMoments("GC", seed, span, [&](microseconds delay) {
     const std::vector<Attached> stale = MakeStale();
     KilledRun r = GcKilledAfter(gc, delay);
-    ++states[Leftovers(stale, true)];
-    if (r.killed) {
-      ++killed;
-    } else {
+    ++states_[Leftovers(stale, true)];
+    if (!r.killed) {
       EXPECT_EQ(r.proc.exit_code, 0) << r.Describe();
     }
     EXPECT_PLUGIN_OK(Gc(gc)) << r.Describe();
     ExpectConverged(stale, keep);
-  }
-  std::printf("%d of %d GCs killed before they finished\n", killed, kills);
-  PrintStates(states);
-  if (!HasFailure()) {
-    EXPECT_GE(killed, kills / 3) << "too few kills landed inside a GC to prove anything";
-  }
+    return r.killed;
+  });
   TearDownAll(keep);
 }
 
@@ -235,29 +185,18 @@ TEST_F(BridgeCrashTest, GcKilledAtEachStateChangingSyscallConvergesOnTheNextGc) 
   ASSERT_GE(points.size(), 5u);
   ASSERT_FALSE(HasFailure());
 
-  size_t tried = 0, killed = 0;
-  std::map<std::string, int> states;
-  const auto deadline = std::chrono::steady_clock::now() + kLoopBudget;
-  for (const auto& point : points) {
-    if (HasFailure() || std::chrono::steady_clock::now() >= deadline) break;
-    SCOPED_TRACE("GC SIGKILLed at " + point.ToString());
-    ++tried;
+  KillAtEachPoint("GC", points, [&](const SyscallPoint& point) {
     const std::vector<Attached> stale = MakeStale();
     PluginRun r = Gc(gc, KillAtWrapper(point));
-    ++states[Leftovers(stale, true)];
-    if (KilledByStrace(r.proc)) {
-      ++killed;
-    } else {
+    ++states_[Leftovers(stale, true)];
+    const bool killed = KilledByStrace(r.proc);
+    if (!killed) {
       EXPECT_PLUGIN_OK(r);
     }
     EXPECT_PLUGIN_OK(Gc(gc)) << r.Describe();
     ExpectConverged(stale, keep);
-  }
-  std::printf("%zu of %zu kill points tried, %zu reached\n", tried, points.size(), killed);
-  PrintStates(states);
-  if (!HasFailure()) {
-    EXPECT_GE(killed, tried * 2 / 3) << "the GCs no longer make the syscalls the trace showed";
-  }
+    return killed;
+  });
   TearDownAll(keep);
 }
 

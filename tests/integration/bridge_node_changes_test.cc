@@ -220,7 +220,7 @@ TEST_F(BridgeNodeChangesTest, IfnameReplacedByAnotherKindFailsCheckAndDelRelease
   ASSERT_PLUGIN_OK(Del(*a.pod, MasqConf()));
   EXPECT_FALSE(FileExists(data_dir() + "/" + kNet + "/" + a.ip)) << "reservation left";
   EXPECT_EQ(NatRules(node()).find(a.chain), std::string::npos) << NatRules(node());
-  EXPECT_TRUE(LinkVanishedWithin(node(), a.veth));
+  EXPECT_TRUE(LinkGoneWithin(node(), a.veth));
   EXPECT_TRUE(Link(a.pod->name(), "eth0").has_value()) << "DEL removed an interface it never made";
 }
 

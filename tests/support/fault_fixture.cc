@@ -4,8 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <stdexcept>
-#include <thread>
+#include <random>
 
 #include "support/kernel_state.h"
 #include "support/temp_dir.h"
@@ -13,20 +12,7 @@
 namespace cnb::test {
 
 using nlohmann::json;
-
-bool LinkVanishedWithin(const std::string& ns, const std::string& ifname, int timeout_ms) {
-  constexpr int kStepMs = 20;
-  for (int waited = 0;; waited += kStepMs) {
-    try {
-      if (!Link(ns, ifname).has_value()) return true;
-    } catch (const std::runtime_error& e) {
-      if (std::string(e.what()).find("No such device") == std::string::npos) throw;
-      return true;
-    }
-    if (waited >= timeout_ms) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(kStepMs));
-  }
-}
+using std::chrono::microseconds;
 
 json FaultTest::MasqConf(const std::string& version) const {
   auto conf = Conf(version);
@@ -60,7 +46,7 @@ void FaultTest::ExpectGone(const Attached& a) {
     // The netns itself is gone, and its links with it.
   }
   EXPECT_FALSE(link.has_value()) << a.ifname << " left in pod " << a.pod->id;
-  EXPECT_TRUE(LinkVanishedWithin(node(), a.veth)) << a.veth << " (of " << a.pod->id << ") left in the node";
+  EXPECT_TRUE(LinkGoneWithin(node(), a.veth)) << a.veth << " (of " << a.pod->id << ") left in the node";
   EXPECT_FALSE(FileExists(data_dir() + "/" + kNet + "/" + a.ip)) << "reservation " << a.ip << " left";
   const std::string rules = NatRules(node());
   EXPECT_EQ(rules.find(a.chain), std::string::npos) << "masquerade chain of " << a.pod->id << " left\n" << rules;
@@ -145,6 +131,51 @@ std::vector<SyscallPoint> FaultTest::StableTrace(const std::function<PluginRun(c
 std::chrono::microseconds Fastest(const std::vector<std::chrono::microseconds>& samples) {
   if (samples.empty()) throw std::invalid_argument("Fastest of nothing");
   return *std::min_element(samples.begin(), samples.end());
+}
+
+void FaultTest::PrintStates() const {
+  if (states_.empty()) return;
+  std::string line;
+  for (const auto& [state, n] : states_) line += (line.empty() ? "" : ", ") + state + ": " + std::to_string(n);
+  std::printf("left by the kills (the retry's starting points): %s\n", line.c_str());
+}
+
+void FaultTest::KillAtRandomMoments(const std::string& what, uint64_t seed, microseconds span,
+                                    const std::function<bool(microseconds)>& kill_one) {
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<int64_t> delay_us(0, span.count());
+  std::printf("one %s takes about %lld us here; kill delays drawn from [0, %lld] us\n", what.c_str(),
+              static_cast<long long>(span.count() * 5 / 6), static_cast<long long>(span.count()));
+  int kills = 0, killed = 0;
+  const auto deadline = std::chrono::steady_clock::now() + kKillLoopBudget;
+  for (; kills < kTimedKills && std::chrono::steady_clock::now() < deadline && !HasFailure(); ++kills) {
+    const microseconds delay(delay_us(rng));
+    SCOPED_TRACE("kill " + std::to_string(kills) + ": " + what + " SIGKILLed after " + std::to_string(delay.count()) +
+                 " us");
+    killed += kill_one(delay);
+  }
+  std::printf("%d of %d %ss killed before they finished\n", killed, kills, what.c_str());
+  PrintStates();
+  if (!HasFailure()) {
+    EXPECT_GE(killed, kills / 3) << "too few kills landed inside a " << what << " to prove anything";
+  }
+}
+
+void FaultTest::KillAtEachPoint(const std::string& what, const std::vector<SyscallPoint>& points,
+                                const std::function<bool(const SyscallPoint&)>& kill_one) {
+  size_t tried = 0, killed = 0;
+  const auto deadline = std::chrono::steady_clock::now() + kKillLoopBudget;
+  for (const auto& point : points) {
+    if (HasFailure() || std::chrono::steady_clock::now() >= deadline) break;
+    SCOPED_TRACE(what + " SIGKILLed at " + point.ToString());
+    ++tried;
+    killed += kill_one(point);
+  }
+  std::printf("%zu of %zu kill points tried, %zu reached\n", tried, points.size(), killed);
+  PrintStates();
+  if (!HasFailure()) {
+    EXPECT_GE(killed, tried * 2 / 3) << "the " << what << "s no longer make the syscalls the trace showed";
+  }
 }
 
 }  // namespace cnb::test

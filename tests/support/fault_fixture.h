@@ -5,7 +5,9 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -68,12 +70,29 @@ class FaultTest : public BridgeTest {
                                         const std::string& what);
 
   static CniCall DelCall(const Attached& a) { return {"DEL", a.pod->id, a.pod->path(), a.ifname, ""}; }
-};
 
-// LinkGoneWithin (kernel_state.h), also when the link vanishes between ip's lookup of its name
-// and its request ("No such device"): the veths of a deleted netns die from a kernel workqueue,
-// at any moment.
-bool LinkVanishedWithin(const std::string& ns, const std::string& ifname, int timeout_ms = 5000);
+  // The seeded kill loop: up to kTimedKills kills (within kKillLoopBudget), each after a delay
+  // drawn from [0, span] with `seed`. `kill_one(delay)` makes a victim, runs the call (`what`:
+  // "ADD", "DEL", "GC") killed after `delay`, may record what the kill left in states_, checks
+  // that the runtime's retry converges, and says whether the kill landed before the call ended.
+  // Enough of them must have, or the loop proved nothing.
+  void KillAtRandomMoments(const std::string& what, uint64_t seed, std::chrono::microseconds span,
+                           const std::function<bool(std::chrono::microseconds)>& kill_one);
+  // The traced kill loop: one kill at the entry of each of `points` (within kKillLoopBudget),
+  // through `kill_one(point)`, which works as KillAtRandomMoments' does.
+  void KillAtEachPoint(const std::string& what, const std::vector<SyscallPoint>& points,
+                       const std::function<bool(const SyscallPoint&)>& kill_one);
+  static constexpr int kTimedKills = 24;
+  // A loop starts no new kill after this; the rest of the test still runs.
+  static constexpr std::chrono::seconds kKillLoopBudget{20};
+
+  // What each kill left, by state ("rules+link", "nothing"): printed after a loop, to show
+  // which states the retries started from.
+  std::map<std::string, int> states_;
+
+ private:
+  void PrintStates() const;
+};
 
 // The shortest of `samples`, for calibrating kill delays: a run slowed by a busy machine would
 // make most delays land after the runs that follow.

@@ -20,7 +20,6 @@ namespace cnb::test {
 uint64_t FaultSeed();
 std::string SeedNote(uint64_t seed);
 
-
 struct KilledRun {
   ProcessResult proc;
   bool killed = false;                // SIGKILL reached it before it exited
