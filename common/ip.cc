@@ -115,25 +115,20 @@ IpAddr IpAddr::Prev() const {
   return out;
 }
 
-IpAddr IpAddr::Masked(int prefix) const {
+IpAddr IpAddr::WithHostBits(int prefix, bool ones) const {
   IpAddr out = *this;
   for (int i = 0; i < static_cast<int>(size()); ++i) {
-    int keep = prefix - i * 8;
+    const int keep = prefix - i * 8;  // network bits in this byte
     if (keep >= 8) continue;
-    out.bytes_[i] &= keep <= 0 ? 0 : static_cast<uint8_t>(0xff << (8 - keep));
+    const uint8_t host = keep <= 0 ? 0xff : static_cast<uint8_t>(0xff >> keep);
+    out.bytes_[i] = ones ? (out.bytes_[i] | host) : (out.bytes_[i] & static_cast<uint8_t>(~host));
   }
   return out;
 }
 
-IpAddr IpAddr::LastInPrefix(int prefix) const {
-  IpAddr out = *this;
-  for (int i = 0; i < static_cast<int>(size()); ++i) {
-    int keep = prefix - i * 8;
-    if (keep >= 8) continue;
-    out.bytes_[i] |= keep <= 0 ? 0xff : static_cast<uint8_t>(0xff >> keep);
-  }
-  return out;
-}
+IpAddr IpAddr::Masked(int prefix) const { return WithHostBits(prefix, false); }
+
+IpAddr IpAddr::LastInPrefix(int prefix) const { return WithHostBits(prefix, true); }
 
 std::optional<IpNet> IpNet::Parse(std::string_view text) {
   auto slash = text.find('/');

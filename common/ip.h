@@ -45,6 +45,9 @@ class IpAddr {
   bool operator==(const IpAddr&) const = default;
 
  private:
+  // The first `prefix` bits kept, the rest all set (`ones`) or all cleared.
+  IpAddr WithHostBits(int prefix, bool ones) const;
+
   bool v6_ = false;
   std::array<uint8_t, 16> bytes_{};
 };
