@@ -69,6 +69,18 @@ CachePtr DumpCache(RouteSocket& sock, const std::function<int(nl_cache**)>& allo
 // reads the ack auto-ack asked for: left unread, it would be taken as the answer to the
 // socket's next request.
 void Exchange(RouteSocket& sock, nl_msg* msg, std::string_view what, nl_recvmsg_msg_cb_t on_reply, void* arg);
+// An Exchange reply callback for a request answered by one `kType` message (family header
+// `Header`, attributes up to `kMax`): stores its s32 attribute `kAttr` in the int at `arg`, and
+// leaves the int alone when the attribute is missing.
+template <int kType, typename Header, int kMax, int kAttr>
+int StoreS32Attr(nl_msg* msg, void* arg) {
+  nlmsghdr* h = nlmsg_hdr(msg);
+  if (h->nlmsg_type != kType) return NL_SKIP;
+  nlattr* tb[kMax + 1];
+  if (nlmsg_parse(h, sizeof(Header), tb, kMax, nullptr) < 0 || !tb[kAttr]) return NL_SKIP;
+  *static_cast<int*>(arg) = static_cast<int>(nla_get_s32(tb[kAttr]));
+  return NL_OK;
+}
 // For message builders: throws EMSGSIZE when an nla_put/nlmsg_append failed (rc < 0).
 void Put(int rc);
 // nla_nest_start with NLA_F_NESTED set; throws EMSGSIZE when the message is full.

@@ -232,19 +232,6 @@ std::vector<LinkInfo> ListLinks(RouteSocket& sock) {
   return out;
 }
 
-namespace {
-
-int OnNsid(nl_msg* msg, void* arg) {
-  nlmsghdr* h = nlmsg_hdr(msg);
-  if (h->nlmsg_type != RTM_NEWNSID) return NL_SKIP;
-  nlattr* tb[NETNSA_MAX + 1];
-  if (nlmsg_parse(h, sizeof(rtgenmsg), tb, NETNSA_MAX, nullptr) < 0 || !tb[NETNSA_NSID]) return NL_SKIP;
-  *static_cast<int*>(arg) = static_cast<int>(nla_get_s32(tb[NETNSA_NSID]));
-  return NL_OK;
-}
-
-}  // namespace
-
 std::optional<int> NetnsId(RouteSocket& sock, const Netns& ns) {
   const std::string what = "failed to read the id of network namespace " + ns.path();
   internal::MsgPtr msg(nlmsg_alloc_simple(RTM_GETNSID, 0));
@@ -254,7 +241,8 @@ std::optional<int> NetnsId(RouteSocket& sock, const Netns& ns) {
   internal::Put(nlmsg_append(msg.get(), &rtg, sizeof(rtg), NLMSG_ALIGNTO));
   internal::Put(nla_put_u32(msg.get(), NETNSA_FD, static_cast<uint32_t>(ns.fd())));
   int id = NETNSA_NSID_NOT_ASSIGNED;
-  internal::Exchange(sock, msg.get(), what, OnNsid, &id);
+  internal::Exchange(sock, msg.get(), what, internal::StoreS32Attr<RTM_NEWNSID, rtgenmsg, NETNSA_MAX, NETNSA_NSID>,
+                     &id);
   if (id < 0) return std::nullopt;
   return id;
 }
