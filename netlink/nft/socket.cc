@@ -256,22 +256,33 @@ void BackOff(int attempt) {
 
 }  // namespace
 
-void NftSocket::CommitFromListing(const std::function<Batch(NftSocket&)>& build) {
-  constexpr int kAttempts = 50;
-  for (int attempt = 1;; ++attempt) {
+void RetryWhileStale(const std::function<void()>& attempt, int max_attempts, const std::function<void(int)>& back_off) {
+  for (int n = 1;; ++n) {
     try {
-      const uint32_t generation = Generation();
-      Commit(build(*this), generation);
+      attempt();
       return;
     } catch (const Error& e) {
       // ENOENT and EBUSY cannot follow from listings the kernel vouched for, but a kernel
       // without generation checks would answer so.
       const int err = e.sys_errno();
       const bool stale = err == ERESTART || err == EINTR || err == EBUSY || e.IsNotFound();
-      if (!stale || attempt == kAttempts) throw;
-      BackOff(attempt);
+      if (!stale) throw;
+      if (n >= max_attempts) {
+        throw Error(ErrorCode::kTryAgainLater,
+                    e.msg() + " (the ruleset kept changing: " + std::to_string(n) + " attempts; try again)", "", err);
+      }
+      back_off(n);
     }
   }
+}
+
+void NftSocket::CommitFromListing(const std::function<Batch(NftSocket&)>& build) {
+  RetryWhileStale(
+      [&] {
+        const uint32_t generation = Generation();
+        Commit(build(*this), generation);
+      },
+      kCommitAttempts, BackOff);
 }
 
 NftSocket& LazyNftSocket::get() {

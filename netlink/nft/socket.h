@@ -35,6 +35,8 @@ class NftSocket {
   // being interrupted (EINTR), or the kernel says a listed object changed (ENOENT, EBUSY), it
   // builds and commits again, backing off a random, growing while after repeated losses.
   void CommitFromListing(const std::function<Batch(NftSocket&)>& build);
+  // After this many losses CommitFromListing gives up with code 11 (try again later).
+  static constexpr int kCommitAttempts = 50;
   bool TableExists(uint8_t family, const std::string& table);
   bool ChainExists(uint8_t family, const std::string& table, const std::string& chain);
   // The chain's rules in order; empty when the table or the chain does not exist. A dump the
@@ -64,6 +66,12 @@ class NftSocket {
   // Left uninitialised: only what the kernel writes into it becomes resident.
   std::unique_ptr<uint8_t[]> buf_;
 };
+
+// The retry beneath CommitFromListing: runs `attempt` again while it fails with an Error whose
+// errno says the ruleset moved under it (ERESTART, EINTR, EBUSY, ENOENT), calling
+// `back_off(n)` after the nth loss. Any other error passes through at once; after
+// `max_attempts` losses it throws code 11 (try again later) with the last loss's message.
+void RetryWhileStale(const std::function<void()>& attempt, int max_attempts, const std::function<void(int)>& back_off);
 
 // The command's one NETLINK_NETFILTER socket, opened on first use. Releasing any such socket
 // makes the kernel finish its pending nf_tables destroy work first (after an RCU grace period,
