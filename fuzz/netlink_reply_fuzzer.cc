@@ -5,11 +5,11 @@
 #include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
-#include <linux/veth.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "fuzz/fuzz_util.h"
@@ -33,41 +33,61 @@ void EachAttr(const uint8_t* data, size_t len, F fn) {
   }
 }
 
-// Two libnl 3.7.0 NULL dereferences in link_msg_parser, on input no kernel sends, so no input
-// of ours:
-// * it calls a kind's io_parse when IFLA_INFO_DATA or IFLA_INFO_XSTATS is there, passing
-//   IFLA_INFO_DATA even when it is missing, and the kinds' parsers (veth's, vlan's, ...) read
-//   it. The kinds that report xstats also fill in their data.
-// * veth's parser writes the peer it finds in VETH_INFO_PEER into link->l_info, which nothing
-//   allocated. The kernel's veth has no fill_info: a reply never carries IFLA_INFO_DATA for it.
-// fuzz/regressions/netlink_reply/libnl-xstats-without-data and libnl-veth-peer-in-reply keep the
-// skips tested.
-bool LibnlCrashesOn(const uint8_t* payload, size_t len) {
-  if (len < NLMSG_ALIGN(sizeof(ifinfomsg))) return false;
-  bool crash = false;
+// libnl's link parser is the kernel-facing side: it only ever reads what the kernel wrote, and
+// libnl 3.7.0 relies on that in places. Fuzzing those would test libnl on input no kernel sends,
+// and each was found to crash it:
+// * a string libnl copies without its policy checking the NUL: the kernel writes every string
+//   with nla_put_string, terminated (libnl-unterminated-slave-kind: IFLA_INFO_SLAVE_KIND);
+// * IFLA_INFO_XSTATS without IFLA_INFO_DATA: libnl hands the kind's parser the missing data
+//   (libnl-xstats-without-data); the kinds that report xstats fill in their data too;
+// * a kind's data the kernel does not send: veth reports no IFLA_INFO_DATA at all, and libnl's
+//   veth parser writes a VETH_INFO_PEER into state nothing allocated (libnl-veth-peer-in-reply).
+// So the harness feeds kernel-shaped messages: strings terminated, and link-info data only for
+// the kinds this plugin makes and reads (bridge, vlan; a bridge port's slave data). Everything
+// else (every scalar, address, name, nesting and length) is fuzzed. fuzz/regressions/
+// netlink_reply/libnl-* keep the skips tested.
+bool Terminated(const uint8_t* value, size_t len) { return len > 0 && value[len - 1] == '\0'; }
+
+bool KernelShaped(const uint8_t* payload, size_t len) {
+  if (len < NLMSG_ALIGN(sizeof(ifinfomsg))) return true;  // libnl refuses it on its own
+  bool shaped = true;
   EachAttr(payload + NLMSG_ALIGN(sizeof(ifinfomsg)), len - NLMSG_ALIGN(sizeof(ifinfomsg)),
            [&](int type, const uint8_t* value, size_t value_len) {
-             if (type != IFLA_LINKINFO) return;
-             bool data = false, xstats = false, veth = false, peer = false;
+             switch (type) {
+               case IFLA_IFNAME:
+               case IFLA_QDISC:
+               case IFLA_IFALIAS:
+               case IFLA_PHYS_PORT_NAME:
+               case IFLA_PARENT_DEV_NAME:
+               case IFLA_PARENT_DEV_BUS_NAME: shaped = shaped && Terminated(value, value_len); return;
+               case IFLA_LINKINFO: break;
+               default: return;
+             }
+             std::string kind, slave_kind;
+             bool data = false, slave_data = false, xstats = false;
              EachAttr(value, value_len, [&](int t, const uint8_t* v, size_t n) {
-               data = data || t == IFLA_INFO_DATA;
-               xstats = xstats || t == IFLA_INFO_XSTATS;
-               // libnl compares the kind as a C string.
-               if (t == IFLA_INFO_KIND) veth = n >= 5 && std::memcmp(v, "veth", 5) == 0;
-               if (t == IFLA_INFO_DATA) {
-                 EachAttr(v, n, [&](int d, const uint8_t*, size_t) { peer = peer || d == VETH_INFO_PEER; });
+               if (t == IFLA_INFO_KIND || t == IFLA_INFO_SLAVE_KIND) {
+                 shaped = shaped && Terminated(v, n);
+                 (t == IFLA_INFO_KIND ? kind : slave_kind).assign(reinterpret_cast<const char*>(v), n);
                }
+               data = data || t == IFLA_INFO_DATA;
+               slave_data = slave_data || t == IFLA_INFO_SLAVE_DATA;
+               xstats = xstats || t == IFLA_INFO_XSTATS;
              });
-             crash = crash || (xstats && !data) || (veth && peer);
+             // As C strings, the way libnl compares them.
+             kind = kind.c_str();
+             slave_kind = slave_kind.c_str();
+             shaped = shaped && !(xstats && !data) && (!data || kind == "bridge" || kind == "vlan") &&
+                      (!slave_data || slave_kind == "bridge");
            });
-  return crash;
+  return shaped;
 }
 
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::vector<uint8_t> payload(data, data + size);
-  if (LibnlCrashesOn(payload.data(), payload.size())) return -1;  // -1: not added to the corpus
+  if (!KernelShaped(payload.data(), payload.size())) return -1;  // -1: not added to the corpus
   cnb::fuzz::ExpectOnlyErrors("ParseLinkMessage", [&] {
     if (auto link = cnb::nl::ParseLinkMessage(payload.data(), payload.size())) {
       if (link->mac.size() != 0 && link->mac.size() != 17) cnb::fuzz::Finding("a MAC of odd length: " + link->mac);
