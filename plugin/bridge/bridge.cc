@@ -65,15 +65,6 @@ void RefreshMacs(nl::RouteSocket& host, int bridge_ifindex, int host_veth_ifinde
   if (auto fresh = nl::GetLinkByIndex(host, bridge_ifindex)) result->interfaces[0].mac = fresh->mac;
 }
 
-// The addresses of the pod's interfaces other than the one being added.
-std::vector<IpNet> SiblingAddresses(nl::RouteSocket& pod, int ifindex) {
-  std::vector<IpNet> out;
-  for (const auto& a : nl::ListAddresses(pod, 0)) {
-    if (a.ifindex != ifindex) out.push_back(a.local);
-  }
-  return out;
-}
-
 // The L3 part of ADD: IPAM, the pod's addresses and routes, gateways, masquerade.
 void AddLayer3(Command& cmd, const HostSide& host, const PodSide& pod, const nl::LinkInfo& br, Rollback& rollback,
                std::optional<IpamClient>& ipam, nl::nft::LazyNftSocket& nft, cni::Result* result) {
@@ -95,12 +86,10 @@ void AddLayer3(Command& cmd, const HostSide& host, const PodSide& pod, const nl:
     const masq::MasqTarget target = MasqTargetOf(conf, cmd.inv());
     const std::vector<IpNet> nets = AddressesOf(*result);
     masq::MakeMasquerader(conf.ip_masq_backend, nft)->Setup(target, nets);
-    // The PodSide is gone by the time a rollback runs; the socket it refers to is not.
-    rollback.Add("remove masquerade", [&nft, &sock = pod.sock, ifindex = pod.ifindex, target, nets] {
-      masq::MasqTarget undo = target;
-      undo.siblings = SiblingAddresses(sock, ifindex);
-      masq::MakeTeardownMasquerader(nft)->Teardown(undo, nets);
-    });
+    // Removes exactly the jumps this ADD made (`target.siblings` unknown): those of the pod's
+    // other interfaces stay, and so does the chain while they use it.
+    rollback.Add("remove masquerade",
+                 [&nft, target, nets] { masq::MakeTeardownMasquerader(nft)->Teardown(target, nets); });
   });
 }
 

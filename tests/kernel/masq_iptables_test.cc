@@ -165,6 +165,29 @@ TEST_P(MasqIptablesKernelTest, TeardownKeepsTheJumpsOfTheContainersOtherInterfac
   EXPECT_EQ(Rules(), std::vector<std::string>{});
 }
 
+// ADD's rollback knows only what it made: the jumps of its own addresses go, the other
+// interface's jump and the chain it uses stay.
+TEST_P(MasqIptablesKernelTest, TeardownWithUnknownSiblingsRemovesOnlyItsOwnJumps) {
+  InNetns in(ns_);
+  Make("iptables")->Setup({"brnet", "pod", "eth0"}, {Net("10.88.0.2/24")});
+  Make("iptables")->Setup({"brnet", "pod", "eth1"}, {Net("10.88.0.3/24")});
+  if (!GetParam()) {
+    // The iptables-restore path keeps one jump per container, as the reference (README): eth1's
+    // ADD replaced eth0's jump, and eth1's teardown removes the chain.
+    ASSERT_EQ(Rules().size(), 4u);
+    MakeTeardown()->Teardown({"brnet", "pod", "eth1"}, {Net("10.88.0.3/24")});
+    EXPECT_EQ(Rules(), std::vector<std::string>{});
+    return;
+  }
+  ASSERT_EQ(Rules().size(), 5u);
+  MakeTeardown()->Teardown({"brnet", "pod", "eth1"}, {Net("10.88.0.3/24")});
+  const std::vector<std::string> rules = Rules();
+  ASSERT_EQ(rules.size(), 4u);
+  EXPECT_NE(rules[1].find("-A POSTROUTING -s 10.88.0.2/32"), std::string::npos) << rules[1];
+  MakeTeardown()->Teardown({"brnet", "pod", "eth0"}, {Net("10.88.0.2/24")});
+  EXPECT_EQ(Rules(), std::vector<std::string>{});
+}
+
 TEST_P(MasqIptablesKernelTest, DualStack) {
   InNetns in(ns_);
   Make("iptables")->Setup(kTarget, {Net("10.88.0.2/24"), Net("fd00:88::2/64")});
