@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "common/log.h"
+#include "common/rollback.h"
 #include "netlink/addr.h"
 #include "netlink/mac.h"
 #include "netlink/netconf.h"
@@ -205,6 +206,11 @@ nl::LinkInfo EnsureVlanGateway(const HostSide& host, const nl::LinkInfo& bridge)
     }
     throw e.Wrap("failed to create vlan interface");
   }
+  // Until it is configured: a half-made gateway would be found and used as it is by every
+  // later ADD. Deleting the port deletes its peer, the gateway.
+  Rollback undo;
+  undo.Add("delete the vlan interface " + Quote(name),
+           [&host, port_name = spec.host_name] { nl::DeleteLinkByName(host.sock, port_name); });
   auto port = nl::GetLink(host.sock, spec.host_name);
   auto gateway = nl::GetLink(host.sock, name);
   if (!port || !gateway)
@@ -214,7 +220,10 @@ nl::LinkInfo EnsureVlanGateway(const HostSide& host, const nl::LinkInfo& bridge)
   TrySysctlIn(host.node_ipv6_conf, name + "/accept_ra", "0");
   nl::SetLinkUp(host.sock, port->ifindex);
   nl::SetLinkUp(host.sock, gateway->ifindex);
-  return *nl::GetLinkByIndex(host.sock, gateway->ifindex);
+  auto up = nl::GetLinkByIndex(host.sock, gateway->ifindex);
+  if (!up) throw InternalError("the vlan interface " + Quote(name) + " vanished while it was set up");
+  undo.Commit();
+  return *up;
 }
 
 void SetupGateways(const HostSide& host, const nl::LinkInfo& link, const Gateways& gateways) {
