@@ -30,10 +30,10 @@ class BridgeCrashTest : public FaultTest {
   // GC needs spec 1.1.0; the same config serves ADD and DEL.
   json Net() const { return MasqConf("1.1.0"); }
 
-  // How long a whole DEL takes here and now (the fastest of three), from spawn to exit.
+  // How long a whole DEL takes here and now (the fastest of five), from spawn to exit.
   microseconds DelDuration() {
     std::vector<microseconds> samples;
-    for (int i = 0; i < 3; ++i) {
+    for (int i = 0; i < 5; ++i) {
       Attached a = AddAttached(Net());
       KilledRun r = CallKilledAfter(DelCall(a), Net(), std::chrono::seconds(30));
       EXPECT_FALSE(r.killed) << r.Describe();

@@ -157,7 +157,9 @@ void FaultTest::KillAtRandomMoments(const std::string& what, uint64_t seed, micr
   std::printf("%d of %d %ss killed before they finished\n", killed, kills, what.c_str());
   PrintStates();
   if (!HasFailure()) {
-    EXPECT_GE(killed, kills / 3) << "too few kills landed inside a " << what << " to prove anything";
+    // A quarter: the calibration can land on a slow run (an RCU wait under ASan), and then
+    // most delays fall after the calls that follow; a few kills inside still prove the retry.
+    EXPECT_GE(killed, kills / 4) << "too few kills landed inside a " << what << " to prove anything";
   }
 }
 
