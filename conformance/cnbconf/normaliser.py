@@ -5,7 +5,7 @@ Names that differ between runs for no behavioural reason become labels: MACs are
 link that owns them (`mac(pod:eth0)`), host veths after the pod end they serve (`veth@pod`), netns
 names after their role, the temp and plugin dirs become <tmp>/<plugindir>, IPv6 link-local
 addresses fe80::<ll>. Kernel timing (bridge carrier, `linkdown`, IPv6 local routes that appear
-after DAD) is dropped. flatten() and diff_records() then compare two records field by field.
+after DAD, a bridge's own link-local address) is dropped. flatten() and diff_records() then compare two records field by field.
 """
 
 from __future__ import annotations
@@ -215,7 +215,13 @@ class Normaliser:
             name = self.veths.name(link["ifname"])  # before the link's master: veth?<n> order
             links[name] = self.link_state(role, link, ns["sys"])
         sysvals = ns["sys"]
-        out = {"links": links, "addrs": self.addr_lines(ns), "routes": self.route_lines(ns),
+        # The kernel gives a bridge its IPv6 link-local address (and the fe80::/64 and ff00::/8
+        # routes) once linkwatch first sees a port's carrier, a moment after the port comes up.
+        # After a failed ADD that rolled back at once, whether that moment came is a race.
+        bridges = {link["ifname"] for link in ns["links"]
+                   if link.get("linkinfo", {}).get("info_kind") == "bridge"}
+        out = {"links": links, "addrs": self.addr_lines(ns, bridges),
+               "routes": self.route_lines(ns, bridges),
                "sysctl": {k: sysvals[k] for k in ("ipv4/ip_forward", "ipv6/all/forwarding")
                           if k in sysvals}}
         for key in ("nat4", "nat6"):
@@ -252,10 +258,13 @@ class Normaliser:
                 d[(key % "IF").replace("/IF/", "/")] = sysvals[key % real]
         return d
 
-    def addr_lines(self, ns: dict) -> list[str]:
+    def addr_lines(self, ns: dict, bridges: set[str]) -> list[str]:
         addrs = []
         for entry in ns["addrs"]:
             for a in entry.get("addr_info", []):
+                if entry["ifname"] in bridges and a.get("family") == "inet6" \
+                        and a.get("scope") == "link":
+                    continue
                 flags = "".join(" " + k for k in ADDR_FLAGS if a.get(k))
                 brd = " brd " + a["broadcast"] if a.get("broadcast") else ""
                 addrs.append(self.string(
@@ -263,9 +272,12 @@ class Normaliser:
                     f"/{a.get('prefixlen')} scope {a.get('scope')}{brd}{flags}"))
         return sorted(addrs)
 
-    def route_lines(self, ns: dict) -> list[str]:
+    def route_lines(self, ns: dict, bridges: set[str]) -> list[str]:
         routes = []
         for r in ns["routes"]:
+            if r.get("dev") in bridges and r.get("protocol") == "kernel" \
+                    and r.get("dst") in ("fe80::/64", "ff00::/8"):
+                continue  # follow the bridge's link-local address (see ns_state)
             if r.get("table") == "local" and r.get("type") in ("local", "anycast") \
                     and ":" in str(r.get("dst", "")):
                 # IPv6 local/anycast routes are derived from the addresses (listed separately)

@@ -25,14 +25,21 @@ def raw_state(bridge_mac: str = BR_MAC) -> dict:
                   link("cni0", bridge_mac, "bridge", flags=["UP", "LOWER_UP", "BROADCAST"]),
                   link(HOST_VETH, VETH_MAC, "veth", master="cni0", link_netnsid=0,
                        link_index=2)],
-        "addrs": [{"ifname": "cni0", "addr_info": [
+        "addrs": [{"ifname": HOST_VETH, "addr_info": [
+            {"family": "inet6", "local": "fe80::a8bb:ccff:fe00:1", "prefixlen": 64,
+             "scope": "link"}]},
+                  {"ifname": "cni0", "addr_info": [
             {"family": "inet", "local": "10.88.0.1", "prefixlen": 24, "scope": "global",
              "broadcast": "10.88.0.255"},
             {"family": "inet6", "local": "fe80::a8bb:ccff:fe00:9", "prefixlen": 64,
              "scope": "link", "nodad": True}]}],
         "routes": [{"dst": "10.88.0.0/24", "dev": "cni0", "protocol": "kernel",
                     "scope": "link", "flags": ["linkdown"]},
-                   {"type": "local", "dst": "fe80::1", "table": "local", "dev": "cni0"}],
+                   {"type": "local", "dst": "fe80::1", "table": "local", "dev": "cni0"},
+                   {"dst": "fe80::/64", "dev": "cni0", "protocol": "kernel", "metric": 256},
+                   {"type": "multicast", "dst": "ff00::/8", "dev": "cni0", "table": "local",
+                    "protocol": "kernel", "metric": 256},
+                   {"dst": "fe80::/64", "dev": HOST_VETH, "protocol": "kernel", "metric": 256}],
         "nsids": [{"nsid": 0, "name": POD}],
         "sys": {"ipv4/ip_forward": "1", f"addr_assign_type/{HOST_VETH}": "3",
                 f"ipv6/{HOST_VETH}/disable_ipv6": "1"},
@@ -84,10 +91,12 @@ class NormaliserTest(unittest.TestCase):
         node = Normaliser(names(), raw_state()).state()["node"]
         self.assertEqual(node["addrs"], [
             "cni0 inet 10.88.0.1/24 scope global brd 10.88.0.255",
-            "cni0 inet6 fe80::<ll>/64 scope link nodad"])
-        # linkdown (carrier timing) and the IPv6 local route (DAD timing) are dropped
+            "veth@pod inet6 fe80::<ll>/64 scope link"])
+        # linkdown (carrier timing), the IPv6 local route (DAD timing) and the bridge's own
+        # link-local address and routes (linkwatch timing) are dropped; a port's are kept
         self.assertEqual(node["routes"],
-                         ["dst=10.88.0.0/24 dev=cni0 protocol=kernel scope=link"])
+                         ["dst=10.88.0.0/24 dev=cni0 protocol=kernel scope=link",
+                          "dst=fe80::/64 dev=veth@pod protocol=kernel metric=256"])
         self.assertEqual(node["nat4"], [":POSTROUTING ACCEPT",
                                         "-A POSTROUTING -s 10.88.0.2/32 -j CNI-abc"])
         self.assertEqual(node["sysctl"], {"ipv4/ip_forward": "1"})
