@@ -91,7 +91,8 @@ void PrintList(const std::vector<T>& list, bool json, std::FILE* out, ToJson to_
   if (json) {
     nlohmann::ordered_json doc = nlohmann::ordered_json::array();
     for (const auto& item : list) doc.push_back(to_json(item));
-    std::fprintf(out, "%s\n", doc.dump(4).c_str());
+    // Reservation files come from any writer: a byte that is not UTF-8 becomes U+FFFD.
+    std::fprintf(out, "%s\n", doc.dump(4, ' ', false, nlohmann::ordered_json::error_handler_t::replace).c_str());
     return;
   }
   std::vector<std::vector<std::string>> rows = {std::move(header)};

@@ -215,6 +215,28 @@ TEST_F(InspectTest, ReadsNetworksFromNetconfpathLikeCnitool) {
   EXPECT_EQ(doc[0].value("containerID", ""), pod.id);
 }
 
+// Reservation files may come from any writer: a container ID that is not UTF-8 is listed, with
+// the bad byte replaced, and does not cost the listing of everyone else.
+TEST_F(InspectTest, AReservationThatIsNotUtf8IsListedNotFatal) {
+  Pod& pod = NewPod();
+  auto add = Add(pod, InspectedConf());
+  ASSERT_PLUGIN_OK(add);
+  std::string other_ip = WithoutPrefix(FirstAddress(add.json));
+  other_ip = other_ip.substr(0, other_ip.rfind('.')) + ".200";
+  WriteFile(data_dir() + "/" + kNet + "/" + other_ip, "ctr\xff\r\neth0");
+
+  auto listing = Listing();
+  ASSERT_EQ(listing.size(), 2u);
+  EXPECT_EQ(listing[pod.id].value("state", ""), "ok");
+  const nlohmann::json& odd = listing["ctr\xEF\xBF\xBD"];  // U+FFFD
+  EXPECT_EQ(odd["ips"], nlohmann::json::array({other_ip})) << odd.dump();
+  EXPECT_EQ(odd.value("state", ""), "reservation-without-veth");
+
+  ProcessResult text = Inspect({"--config", conf_path_});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find(other_ip), std::string::npos) << text.out;
+}
+
 TEST_F(InspectTest, ChangesNothing) {
   Pod& pod = NewPod();
   auto add = Add(pod, InspectedConf());
