@@ -143,22 +143,31 @@ void FaultTest::PrintStates() const {
 void FaultTest::KillAtRandomMoments(const std::string& what, uint64_t seed, microseconds span,
                                     const std::function<bool(microseconds)>& kill_one) {
   std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<int64_t> delay_us(0, span.count());
   std::printf("one %s takes about %lld us here; kill delays drawn from [0, %lld] us\n", what.c_str(),
               static_cast<long long>(span.count() * 5 / 6), static_cast<long long>(span.count()));
-  int kills = 0, killed = 0;
+  int kills = 0, killed = 0, window_killed = 0;
   const auto deadline = std::chrono::steady_clock::now() + kKillLoopBudget;
   for (; kills < kTimedKills && std::chrono::steady_clock::now() < deadline && !HasFailure(); ++kills) {
-    const microseconds delay(delay_us(rng));
+    // The calibration can land on a slow run (an RCU wait under ASan), and then most delays fall
+    // after the calls end: narrow the span while too few of the last eight kills land inside.
+    if (kills > 0 && kills % 8 == 0) {
+      if (window_killed < 3 && span > microseconds(1000)) {
+        span = span * 2 / 3;
+        std::printf("%d of the last 8 kills landed: delays now drawn from [0, %lld] us\n", window_killed,
+                    static_cast<long long>(span.count()));
+      }
+      window_killed = 0;
+    }
+    const microseconds delay(std::uniform_int_distribution<int64_t>(0, span.count())(rng));
     SCOPED_TRACE("kill " + std::to_string(kills) + ": " + what + " SIGKILLed after " + std::to_string(delay.count()) +
                  " us");
-    killed += kill_one(delay);
+    const bool landed = kill_one(delay);
+    killed += landed;
+    window_killed += landed;
   }
   std::printf("%d of %d %ss killed before they finished\n", killed, kills, what.c_str());
   PrintStates();
   if (!HasFailure()) {
-    // A quarter: the calibration can land on a slow run (an RCU wait under ASan), and then
-    // most delays fall after the calls that follow; a few kills inside still prove the retry.
     EXPECT_GE(killed, kills / 4) << "too few kills landed inside a " << what << " to prove anything";
   }
 }
