@@ -115,12 +115,54 @@ std::vector<std::string> FindJumpRules(const std::string& listing, const std::st
   return out;
 }
 
-std::string IptablesSlowTeardownScript(const std::string& chain, const std::vector<std::string>& jump_rules) {
+bool JumpFromOneOf(const std::string& jump_rule, const std::vector<IpNet>& ips) {
+  const size_t flag = jump_rule.find(" -s ");
+  if (flag == std::string::npos) return false;
+  const size_t start = flag + 4;
+  const auto source = IpNet::Parse(jump_rule.substr(start, jump_rule.find(' ', start) - start));
+  return source && std::any_of(ips.begin(), ips.end(), [&](const IpNet& ip) {
+           return source->family() == ip.family() && source->Network().Contains(ip.addr());
+         });
+}
+
+std::string IptablesAddJumpsScript(const std::string& chain, const std::string& comment, const std::vector<IpNet>& ips,
+                                   const std::vector<std::string>& jump_rules) {
+  const std::string quoted = RestoreQuote(comment);
+  std::string jumps;
+  std::set<std::string> sources;
+  for (const auto& ip : ips) {
+    const std::string source = HostPrefix(ip.addr());
+    if (!sources.insert(source).second) continue;
+    const bool present = std::any_of(jump_rules.begin(), jump_rules.end(), [&](const std::string& rule) {
+      return rule.find(" -s " + source + " ") != std::string::npos;
+    });
+    if (!present) jumps += "-A POSTROUTING -s " + source + " -m comment --comment " + quoted + " -j " + chain + "\n";
+  }
+  return jumps.empty() ? "" : "*nat\n" + jumps + "COMMIT\n";
+}
+
+std::vector<std::string> JumpsToRemove(const std::vector<std::string>& jump_rules, const std::vector<IpNet>& ips,
+                                       const std::optional<std::vector<IpNet>>& siblings) {
+  std::vector<std::string> out;
+  for (const auto& rule : jump_rules) {
+    // Known siblings: every jump but theirs goes, stale ones included. Unknown (ADD's
+    // rollback): only the jumps of `ips`, all of them when `ips` is empty.
+    const bool ours = siblings ? !JumpFromOneOf(rule, *siblings) : ips.empty() || JumpFromOneOf(rule, ips);
+    if (ours) out.push_back(rule);
+  }
+  return out;
+}
+
+std::string IptablesSlowTeardownScript(const std::string& chain, const std::vector<std::string>& remove,
+                                       bool remove_chain) {
+  if (remove.empty() && !remove_chain) return "";
+  std::string s = "*nat\n";
   // Declaring the chain creates it or, under --noflush, flushes it; either way -X then works
   // once nothing jumps to it, so the transaction does not depend on what is left.
-  std::string s = "*nat\n:" + chain + " - [0:0]\n";
-  for (const auto& rule : jump_rules) s += "-D " + rule + "\n";
-  s += "-X " + chain + "\nCOMMIT\n";
+  if (remove_chain) s += ":" + chain + " - [0:0]\n";
+  for (const auto& rule : remove) s += "-D " + rule + "\n";
+  if (remove_chain) s += "-X " + chain + "\n";
+  s += "COMMIT\n";
   return s;
 }
 
@@ -232,17 +274,30 @@ void IptablesMasquerader::SetupFamily(const Family& f, const std::string& chain,
   const std::string script = IptablesSetupScript(chain, comment, ips);
   ProcessResult r = Restore(f, script);
   if (r.exit_code == 0) return;
-  // Most likely the chain is left from an earlier ADD of this container: replace it rather than
-  // stacking a second jump (the reference's AppendUnique avoids duplicates the slow way).
-  log::Info(std::string(name) + "-restore failed (" + r.err + "); removing leftovers of " + chain + " and retrying");
-  try {
-    TeardownFamily(f, chain, comment, {}, std::nullopt);
-  } catch (const Error& e) {
-    log::Warn("removing leftovers of " + chain + ": " + e.msg());
-  }
-  r = Restore(f, script);
+  // Most likely the container's chain is there: another of its interfaces in this network uses
+  // it, or an earlier ADD of this one left it. Its rules serve every interface; only the jumps
+  // are per address.
+  log::Info(std::string(name) + "-restore failed (" + r.err + "); adding the jumps of this interface to " + chain);
+  if (JoinExistingChain(f, chain, comment, ips)) return;
+  r = Restore(f, script);  // after a leftover was removed, or a failure that may have passed
   if (r.exit_code == 0) return;
   throw InternalError("failed to set up masquerade: " + DescribeRun(RestoreArgv(f), r));
+}
+
+bool IptablesMasquerader::JoinExistingChain(const Family& f, const std::string& chain, const std::string& comment,
+                                            const std::vector<IpNet>& ips) {
+  if (f.list_tool.empty()) return false;
+  ProcessResult listing = runner_(ListPostroutingRequest(f.list_tool));
+  if (listing.exit_code != 0) return false;
+  const std::vector<std::string> jumps = FindJumpRules(listing.out, chain);
+  if (jumps.empty()) {
+    // Nothing jumps to the chain: it is not there, or left by an ADD killed half-way (the
+    // reference writes it rule by rule). Remove it, so that the whole setup can run again.
+    Restore(f, IptablesSlowTeardownScript(chain, {}, true));
+    return false;
+  }
+  const std::string script = IptablesAddJumpsScript(chain, comment, ips, jumps);
+  return script.empty() || Restore(f, script).exit_code == 0;
 }
 
 void IptablesMasquerader::SetupFamilyNative(const std::string& chain, const std::string& comment,
@@ -312,8 +367,12 @@ bool IptablesMasquerader::TeardownFamily(const Family& f, const std::string& cha
     log::Info("skipping masquerade teardown: " + DescribeRun(list.argv, listing));
     return false;
   }
-  std::vector<std::string> jumps = FindJumpRules(listing.out, chain);
-  ProcessResult r = Restore(f, IptablesSlowTeardownScript(chain, jumps));
+  const std::vector<std::string> jumps = FindJumpRules(listing.out, chain);
+  const std::vector<std::string> remove = JumpsToRemove(jumps, ips, siblings);
+  // The chain goes once nothing jumps to it; the other interfaces' jumps keep it.
+  const std::string script = IptablesSlowTeardownScript(chain, remove, remove.size() == jumps.size());
+  if (script.empty()) return true;
+  ProcessResult r = Restore(f, script);
   if (r.exit_code != 0) {
     throw InternalError("failed to remove masquerade chain " + chain + ": " + DescribeRun(RestoreArgv(f), r));
   }

@@ -27,9 +27,20 @@ std::string IptablesFastTeardownScript(const std::string& chain, const std::stri
                                        const std::vector<IpNet>& ips);
 // `iptables -S POSTROUTING` lines that jump to `chain`, without the leading "-A ".
 std::vector<std::string> FindJumpRules(const std::string& listing, const std::string& chain);
-// Teardown from a listing: delete those rules, then declare-and-delete the chain, which works
-// whether or not the chain exists.
-std::string IptablesSlowTeardownScript(const std::string& chain, const std::vector<std::string>& jump_rules);
+// Whether a listed jump's `-s` source covers one of `ips` (a /32 or /128 source is the address;
+// old reference versions wrote the subnet).
+bool JumpFromOneOf(const std::string& jump_rule, const std::vector<IpNet>& ips);
+// Adds the POSTROUTING jumps of `ips` that `jump_rules` (the chain's, from a listing) lack; ""
+// when none is missing. For a second interface of a container whose chain exists.
+std::string IptablesAddJumpsScript(const std::string& chain, const std::string& comment, const std::vector<IpNet>& ips,
+                                   const std::vector<std::string>& jump_rules);
+// The jumps of `jump_rules` that a teardown of `ips` removes, as MasqTarget::siblings says.
+std::vector<std::string> JumpsToRemove(const std::vector<std::string>& jump_rules, const std::vector<IpNet>& ips,
+                                       const std::optional<std::vector<IpNet>>& siblings);
+// Teardown from a listing: delete `remove`, then, when `remove_chain`, declare-and-delete the
+// chain, which works whether or not the chain exists. "" when there is nothing to do.
+std::string IptablesSlowTeardownScript(const std::string& chain, const std::vector<std::string>& remove,
+                                       bool remove_chain);
 
 // A POSTROUTING jump that carries the reference comment of `network` and jumps to the chain
 // named after (network, container id): only then is it provably ours.
@@ -70,8 +81,13 @@ class IptablesMasquerader : public Masquerader {
   void SetupFamily(const Family& f, const std::string& chain, const std::string& comment,
                    const std::vector<IpNet>& ips);
   void SetupFamilyNative(const std::string& chain, const std::string& comment, const std::vector<IpNet>& ips);
+  // After the setup script failed: adds the missing jumps to the chain when other jumps prove
+  // it exists, or removes a chain nothing jumps to. False when the caller should run the whole
+  // setup again.
+  bool JoinExistingChain(const Family& f, const std::string& chain, const std::string& comment,
+                         const std::vector<IpNet>& ips);
   // Returns false when the family's iptables is unusable (nothing of ours can exist there).
-  // `siblings` as MasqTarget's; only the native path can use them.
+  // `siblings` as MasqTarget's.
   bool TeardownFamily(const Family& f, const std::string& chain, const std::string& comment,
                       const std::vector<IpNet>& ips, const std::optional<std::vector<IpNet>>& siblings);
   static std::vector<std::string> RestoreArgv(const Family& f);

@@ -56,6 +56,21 @@ std::vector<Expr> Rule(std::vector<Expr> match, const std::string& comment, Expr
   return match;
 }
 
+// The rules of IptablesSetupScript's chain, in its order.
+void AppendChainRules(nl::nft::Batch& batch, const std::string& chain, const std::string& comment,
+                      const std::vector<IpNet>& ips) {
+  const bool v6 = !ips.empty() && ips.front().addr().is_v6();
+  std::set<std::string> subnets;
+  for (const auto& ip : ips) {
+    if (!subnets.insert(ip.Network().ToString()).second) continue;
+    batch.AppendRule(kNatTable, chain, Rule(XtNftAddressMatch(false, ip.Network(), false), comment, Expr::Accept()),
+                     true);
+  }
+  const IpNet multicast = *IpNet::Parse(v6 ? "ff00::/8" : "224.0.0.0/4");
+  batch.AppendRule(kNatTable, chain, Rule(XtNftAddressMatch(false, multicast, true), comment, MasqueradeTarget(v6)),
+                   true);
+}
+
 }  // namespace
 
 bool ResolvesToIptablesNft(const std::string& tool) {
@@ -101,16 +116,7 @@ nl::nft::Batch XtNftSetupBatch(const std::string& chain, const std::string& comm
   // mutex.
   if (add_postrouting) batch.AddTable(kNatTable);
   batch.AddChain(kNatTable, chain);  // exclusive, like -N: a leftover chain fails the batch
-  // The rules of IptablesSetupScript, in its order.
-  std::set<std::string> subnets;
-  for (const auto& ip : ips) {
-    if (!subnets.insert(ip.Network().ToString()).second) continue;
-    batch.AppendRule(kNatTable, chain, Rule(XtNftAddressMatch(false, ip.Network(), false), comment, Expr::Accept()),
-                     true);
-  }
-  const IpNet multicast = *IpNet::Parse(v6 ? "ff00::/8" : "224.0.0.0/4");
-  batch.AppendRule(kNatTable, chain, Rule(XtNftAddressMatch(false, multicast, true), comment, MasqueradeTarget(v6)),
-                   true);
+  AppendChainRules(batch, chain, comment, ips);
   if (add_postrouting) batch.AddBaseChain(kNatTable, kPostrouting, "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC);
   std::set<std::string> sources;
   for (const auto& ip : ips) {
@@ -147,6 +153,18 @@ void XtNftAddJumps(nl::nft::NftSocket& sock, const std::string& chain, const std
   sock.CommitFromListing([&](nl::nft::NftSocket& s) {
     nl::nft::Batch batch(family);
     const std::vector<nl::nft::RuleInfo> rules = s.ListRules(family, kNatTable, kPostrouting);
+    const bool used =
+        std::any_of(rules.begin(), rules.end(), [&](const nl::nft::RuleInfo& r) { return r.jump == chain; });
+    if (!used) {
+      // Nothing jumps to the chain: a leftover of an ADD killed half-way (the reference writes
+      // it rule by rule). Its rules are rewritten with the jumps.
+      batch.FlushChain(kNatTable, chain);
+      AppendChainRules(batch, chain, comment, ips);
+      // iptables -N makes no POSTROUTING: the leftover may be all there is of the table.
+      if (!s.ChainExists(family, kNatTable, kPostrouting)) {
+        batch.AddBaseChain(kNatTable, kPostrouting, "nat", NF_INET_POST_ROUTING, NF_IP_PRI_NAT_SRC);
+      }
+    }
     std::set<std::string> sources;
     for (const auto& ip : ips) {
       const IpNet host(ip.addr(), ip.addr().bits());

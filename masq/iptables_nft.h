@@ -29,7 +29,8 @@ void XtNftSetup(nl::nft::NftSocket& sock, const std::string& chain, const std::s
                 const std::vector<IpNet>& ips);
 // The chain exists already: another interface of the same container in this network (its
 // rules are the network's, so they serve this one too), or the leftover of an ADD of this one.
-// Adds the POSTROUTING jumps of `ips` that are missing.
+// Adds the POSTROUTING jumps of `ips` that are missing, and rewrites the chain's rules when
+// nothing jumped to it.
 void XtNftAddJumps(nl::nft::NftSocket& sock, const std::string& chain, const std::string& comment,
                    const std::vector<IpNet>& ips);
 // Deletes POSTROUTING jumps to `chain`, then the chain once nothing jumps to it; succeeds when

@@ -67,9 +67,37 @@ TEST(MasqIptablesScriptTest, Teardowns) {
   EXPECT_EQ(IptablesFastTeardownScript("CNI-x", "c", {Net("10.0.0.5/32"), Net("10.0.0.5/24")}),
             "*nat\n-D POSTROUTING -s 10.0.0.5/32 -m comment --comment \"c\" -j CNI-x\n"
             "-F CNI-x\n-X CNI-x\nCOMMIT\n");
-  EXPECT_EQ(IptablesSlowTeardownScript("CNI-x", {"POSTROUTING -s 10.0.0.5/32 -j CNI-x"}),
+  EXPECT_EQ(IptablesSlowTeardownScript("CNI-x", {"POSTROUTING -s 10.0.0.5/32 -j CNI-x"}, true),
             "*nat\n:CNI-x - [0:0]\n-D POSTROUTING -s 10.0.0.5/32 -j CNI-x\n-X CNI-x\nCOMMIT\n");
-  EXPECT_EQ(IptablesSlowTeardownScript("CNI-x", {}), "*nat\n:CNI-x - [0:0]\n-X CNI-x\nCOMMIT\n");
+  EXPECT_EQ(IptablesSlowTeardownScript("CNI-x", {}, true), "*nat\n:CNI-x - [0:0]\n-X CNI-x\nCOMMIT\n");
+  // Another interface still jumps to the chain: only the jump goes.
+  EXPECT_EQ(IptablesSlowTeardownScript("CNI-x", {"POSTROUTING -s 10.0.0.5/32 -j CNI-x"}, false),
+            "*nat\n-D POSTROUTING -s 10.0.0.5/32 -j CNI-x\nCOMMIT\n");
+  EXPECT_EQ(IptablesSlowTeardownScript("CNI-x", {}, false), "");
+}
+
+TEST(MasqIptablesScriptTest, JumpsOfOneInterfaceAmongTheContainers) {
+  const std::string eth0 = "POSTROUTING -s 10.0.0.5/32 -m comment --comment \"c\" -j CNI-x";
+  const std::string eth1 = "POSTROUTING -s 10.0.0.6/32 -m comment --comment \"c\" -j CNI-x";
+  const std::string old_form = "POSTROUTING -s 10.0.0.0/24 -j CNI-x";  // old references: the subnet
+  EXPECT_TRUE(JumpFromOneOf(eth0, {Net("10.0.0.5/24")}));
+  EXPECT_FALSE(JumpFromOneOf(eth0, {Net("10.0.0.6/24"), Net("fd00::5/64")}));
+  EXPECT_TRUE(JumpFromOneOf(old_form, {Net("10.0.0.9/24")}));
+  EXPECT_FALSE(JumpFromOneOf("POSTROUTING -j CNI-x", {Net("10.0.0.5/24")}));
+
+  const std::vector<std::string> jumps = {eth0, eth1, old_form};
+  // DEL of eth1 with eth0 known: everything but eth0's goes, the old form covers eth0 too.
+  EXPECT_EQ(JumpsToRemove(jumps, {Net("10.0.0.6/24")}, std::vector<IpNet>{Net("10.0.0.5/24")}),
+            std::vector<std::string>{eth1});
+  // No other interface: all go, whatever the addresses.
+  EXPECT_EQ(JumpsToRemove(jumps, {Net("10.0.0.99/24")}, std::vector<IpNet>{}), jumps);
+  // Siblings unknown (ADD's rollback): only the jumps of its addresses; all without addresses.
+  EXPECT_EQ(JumpsToRemove(jumps, {Net("10.0.0.6/24")}, std::nullopt), (std::vector<std::string>{eth1, old_form}));
+  EXPECT_EQ(JumpsToRemove(jumps, {}, std::nullopt), jumps);
+
+  EXPECT_EQ(IptablesAddJumpsScript("CNI-x", "c", {Net("10.0.0.5/24"), Net("10.0.0.7/24")}, {eth0, eth1}),
+            "*nat\n-A POSTROUTING -s 10.0.0.7/32 -m comment --comment \"c\" -j CNI-x\nCOMMIT\n");
+  EXPECT_EQ(IptablesAddJumpsScript("CNI-x", "c", {Net("10.0.0.5/24")}, {eth0}), "");
 }
 
 TEST(MasqIptablesScriptTest, FindJumpRules) {
@@ -99,16 +127,27 @@ TEST(MasqIptablesTest, SetupIsOneRestorePerFamily) {
   EXPECT_NE(fake.calls[1].stdin_data.find("-A POSTROUTING -s fd00::2/128 "), std::string::npos);
 }
 
-TEST(MasqIptablesTest, SetupReplacesLeftoverChain) {
+TEST(MasqIptablesTest, SetupOfASecondInterfaceAddsOnlyItsJump) {
   FakeRunner fake;
   fake.Reply(1, "", "iptables-restore: line 2 failed: Chain already exists.\n");
   fake.Reply(0, "-P POSTROUTING ACCEPT\n-A POSTROUTING -s 10.88.0.9/32 -j " + std::string(kChain) + "\n");
   IptablesMasquerader m(AllTools(), fake.AsRunner(), UnusedNft());
   m.Setup(kTarget, {Net("10.88.0.2/24")});
-  ASSERT_EQ(fake.calls.size(), 4u);
+  ASSERT_EQ(fake.calls.size(), 3u);
   EXPECT_EQ(fake.Argv(1), "/sbin/iptables -w 5 -t nat -S POSTROUTING");
   EXPECT_EQ(fake.calls[2].stdin_data,
-            IptablesSlowTeardownScript(kChain, {"POSTROUTING -s 10.88.0.9/32 -j " + std::string(kChain)}));
+            IptablesAddJumpsScript(kChain, IptablesComment("brnet", "abc123"), {Net("10.88.0.2/24")},
+                                   {"POSTROUTING -s 10.88.0.9/32 -j " + std::string(kChain)}));
+}
+
+TEST(MasqIptablesTest, SetupReplacesALeftoverChainNothingJumpsTo) {
+  FakeRunner fake;
+  fake.Reply(1, "", "iptables-restore: line 2 failed: Chain already exists.\n");
+  fake.Reply(0, "-P POSTROUTING ACCEPT\n");
+  IptablesMasquerader m(AllTools(), fake.AsRunner(), UnusedNft());
+  m.Setup(kTarget, {Net("10.88.0.2/24")});
+  ASSERT_EQ(fake.calls.size(), 4u);
+  EXPECT_EQ(fake.calls[2].stdin_data, IptablesSlowTeardownScript(kChain, {}, true));
   EXPECT_EQ(fake.calls[3].stdin_data, fake.calls[0].stdin_data);
 }
 
@@ -132,7 +171,7 @@ TEST(MasqIptablesTest, V6FailureUndoesV4) {
   FakeRunner fake;
   fake.Reply(0);                 // v4 restore
   fake.Reply(1, "", "no v6\n");  // v6 restore
-  fake.Reply(1, "", "no v6\n");  // v6 listing (leftover cleanup): unusable
+  fake.Reply(1, "", "no v6\n");  // v6 listing (to join an existing chain): unusable
   fake.Reply(1, "", "no v6\n");  // v6 retry
   fake.Reply(0);                 // v4 fast teardown
   IptablesMasquerader m(AllTools(), fake.AsRunner(), UnusedNft());
@@ -169,7 +208,7 @@ TEST(MasqIptablesTest, TeardownFallsBackToListing) {
   m.Teardown(kTarget, {Net("10.88.0.2/24")});
   ASSERT_EQ(fake.calls.size(), 3u);
   EXPECT_EQ(fake.calls[2].stdin_data,
-            IptablesSlowTeardownScript(kChain, {"POSTROUTING -s 10.88.0.0/24 -j " + std::string(kChain)}));
+            IptablesSlowTeardownScript(kChain, {"POSTROUTING -s 10.88.0.0/24 -j " + std::string(kChain)}, true));
 }
 
 TEST(MasqIptablesTest, TeardownWithoutAddressesLooksInBothFamilies) {
