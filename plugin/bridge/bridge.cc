@@ -234,6 +234,7 @@ void CmdDel(const cni::Invocation& inv) {
 }
 
 void CmdCheck(const cni::Invocation& inv) {
+  nl::nft::LazyNftSocket nft;  // first, so released last (see its comment)
   Command cmd(inv, "CHECK");
   const NetConf& conf = cmd.conf();
   // The reference also runs IPAM CHECK for L2 configs and then fails with "no plugin name
@@ -243,7 +244,7 @@ void CmdCheck(const cni::Invocation& inv) {
   nl::Netns pod_ns = OpenPodNetns(inv);
   nl::RouteSocket host = nl::RouteSocket::Open();
   nl::RouteSocket pod = nl::RouteSocket::OpenIn(pod_ns);
-  CheckAttachment(conf, inv, host, pod);
+  CheckAttachment(conf, inv, host, pod, nft);
 }
 
 void CmdStatus(const cni::Invocation& inv) {

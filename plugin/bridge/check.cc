@@ -3,10 +3,15 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
+
 #include "common/error.h"
+#include "masq/masq.h"
+#include "masq/spoofcheck.h"
 #include "netlink/addr.h"
 #include "netlink/link.h"
 #include "netlink/route.h"
+#include "plugin/bridge/result.h"
 
 namespace cnb::bridge {
 namespace {
@@ -61,9 +66,9 @@ nl::LinkInfo CheckContainerInterface(const Reported& rep, const cni::Invocation&
   return *cont;
 }
 
-// The veth in the result whose peer is the container interface.
-void CheckHostVeth(const Reported& rep, const NetConf& conf, nl::RouteSocket& host, const nl::LinkInfo& br,
-                   const nl::LinkInfo& cont) {
+// The veth in the result whose peer is the container interface; returns its name.
+std::string CheckHostVeth(const Reported& rep, const NetConf& conf, nl::RouteSocket& host, const nl::LinkInfo& br,
+                          const nl::LinkInfo& cont) {
   for (const auto& i : rep.result.interfaces) {
     if (&i == rep.bridge || &i == rep.container || !i.sandbox.empty()) continue;
     auto link = nl::GetLink(host, i.name);
@@ -74,7 +79,7 @@ void CheckHostVeth(const Reported& rep, const NetConf& conf, nl::RouteSocket& ho
     if (!i.mac.empty() && i.mac != link->mac) {
       throw InternalError("Interface " + i.name + " Mac doesn't match: " + i.mac + " not found");
     }
-    return;
+    return i.name;
   }
   throw InternalError("CNI veth created for bridge " + conf.bridge + " was not found");
 }
@@ -108,15 +113,42 @@ void CheckRoutes(const Reported& rep, nl::RouteSocket& pod) {
   }
 }
 
+// The reference's CHECK does not look at the firewall; a flushed NAT table or bridge nat table
+// (a firewall reload, an operator's `nft flush ruleset`) leaves the pod without what ADD made.
+void CheckFirewall(const Reported& rep, const NetConf& conf, const cni::Invocation& inv, const std::string& host_veth,
+                   nl::nft::LazyNftSocket& nft) {
+  // A comment cut to iptables' limit does not name the container any more (very long IDs).
+  if (conf.ip_masq && !AddressesOf(rep.result).empty() &&
+      masq::IptablesComment(conf.name, inv.container_id).size() < masq::kMaxIptablesComment) {
+    const auto owners = masq::MakeTeardownMasquerader(nft)->List(conf.name);
+    const bool on = std::any_of(owners.begin(), owners.end(), [&](const cni::Attachment& a) {
+      return a.container_id == inv.container_id && (a.ifname.empty() || a.ifname == inv.ifname);
+    });
+    if (!on) {
+      throw InternalError("masquerade rules of container " + inv.container_id + " in network " + conf.name +
+                          " not found");
+    }
+  }
+  if (conf.mac_spoof_check) {
+    const std::string id = masq::SpoofCheckId(inv.container_id, inv.ifname);
+    const auto checks = masq::ListSpoofChecks(nft.get());
+    const bool on = std::any_of(checks.begin(), checks.end(),
+                                [&](const masq::SpoofCheckJump& j) { return j.id == id && j.host_veth == host_veth; });
+    if (!on) throw InternalError("macspoofchk rules of interface " + host_veth + " not found");
+  }
+}
+
 }  // namespace
 
-void CheckAttachment(const NetConf& conf, const cni::Invocation& inv, nl::RouteSocket& host, nl::RouteSocket& pod) {
+void CheckAttachment(const NetConf& conf, const cni::Invocation& inv, nl::RouteSocket& host, nl::RouteSocket& pod,
+                     nl::nft::LazyNftSocket& nft) {
   const Reported rep = FindReported(*conf.prev_result, conf, inv);
   const nl::LinkInfo br = CheckBridge(rep, conf, host);
   const nl::LinkInfo cont = CheckContainerInterface(rep, inv, pod);
-  CheckHostVeth(rep, conf, host, br, cont);
+  const std::string host_veth = CheckHostVeth(rep, conf, host, br, cont);
   CheckAddresses(rep, inv, pod, cont.ifindex);
   CheckRoutes(rep, pod);
+  CheckFirewall(rep, conf, inv, host_veth, nft);
 }
 
 }  // namespace cnb::bridge

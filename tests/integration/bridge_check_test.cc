@@ -88,6 +88,33 @@ TEST_F(BridgeCheckTest, FailsWhenReservationWasReleased) {
   ExpectCheckFailed(Check(pod, Conf(), prev));
 }
 
+// A firewall reload or an operator's flush takes what ADD made: CHECK says which part.
+// INTENTIONAL DIFFERENCE from the reference, whose CHECK does not look at the firewall.
+TEST_F(BridgeCheckTest, FailsOnceTheFirewallRulesAddMadeAreGone) {
+  json conf = Conf();
+  conf["ipMasq"] = true;
+  conf["macspoofchk"] = true;
+  Pod& pod = NewPod();
+  json prev = Added(pod, conf);
+  ASSERT_TRUE(prev.is_object());
+  EXPECT_PLUGIN_OK(Check(pod, conf, prev));
+
+  RunOrThrow({"ip", "netns", "exec", node(), "nft", "flush", "table", "bridge", "nat"});
+  auto r = Check(pod, conf, prev);
+  ExpectCheckFailed(r);
+  EXPECT_EQ(r.msg(), "macspoofchk rules of interface " + HostVeth(prev) + " not found") << r.Describe();
+
+  conf.erase("macspoofchk");
+  EXPECT_PLUGIN_OK(Check(pod, conf, prev)) << "the masquerade is still whole";
+  RunOrThrow({"ip", "netns", "exec", node(), "iptables", "-t", "nat", "-F", "POSTROUTING"});
+  r = Check(pod, conf, prev);
+  ExpectCheckFailed(r);
+  EXPECT_EQ(r.msg(), "masquerade rules of container " + pod.id + " in network " + kNet + " not found") << r.Describe();
+
+  conf.erase("ipMasq");
+  EXPECT_PLUGIN_OK(Check(pod, conf, prev)) << "what the config does not ask for is not checked";
+}
+
 TEST_F(BridgeCheckTest, RefusedForConfigVersionBelow040) {
   Pod& pod = NewPod();
   json prev = Added(pod, Conf("0.3.1"));
