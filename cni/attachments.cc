@@ -52,4 +52,14 @@ std::optional<std::vector<Attachment>> ValidAttachments(const json& config) {
   return valid;
 }
 
+bool SameContainer(std::string_view a, std::string_view b) {
+  const bool a_cut = a.ends_with(kCutIdMark), b_cut = b.ends_with(kCutIdMark);
+  if (a_cut) a.remove_suffix(kCutIdMark.size());
+  if (b_cut) b.remove_suffix(kCutIdMark.size());
+  if (a_cut && b_cut) return a.starts_with(b) || b.starts_with(a);
+  if (a_cut) return b.starts_with(a);
+  if (b_cut) return a.starts_with(b);
+  return a == b;
+}
+
 }  // namespace cnb::cni

@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +18,12 @@ struct Attachment {
   std::string ifname;
   auto operator<=>(const Attachment&) const = default;
 };
+
+// Ends a container ID of which only the beginning is known: a host veth's alias or an iptables
+// comment had to cut it.
+inline constexpr std::string_view kCutIdMark = "...";
+// Whether two container IDs name the same container, either of them perhaps cut.
+bool SameContainer(std::string_view a, std::string_view b);
 
 // The attachments still in use that a GC call lists. nullopt when the config carries neither
 // key (cnitool sends none): then nothing may be released. Both keys: their union. Keys match

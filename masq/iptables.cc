@@ -191,9 +191,16 @@ std::string ReadSavedString(const std::string& line, size_t* pos) {
 std::optional<std::string> JumpOwner(const std::string& comment, const std::string& chain, const std::string& network) {
   const std::string comment_prefix = "name: " + GoQuote(network) + " id: ";
   if (!comment.starts_with(comment_prefix)) return std::nullopt;
-  auto id = GoUnquote(std::string_view(comment).substr(comment_prefix.size()));
-  if (!id || IptablesChainName(network, *id) != chain) return std::nullopt;
-  return id;
+  const std::string_view quoted_id = std::string_view(comment).substr(comment_prefix.size());
+  if (auto id = GoUnquote(quoted_id)) {
+    if (IptablesChainName(network, *id) != chain) return std::nullopt;
+    return id;
+  }
+  // iptables cut the comment inside the ID: the hash cannot be checked, so it takes a chain
+  // named like ours, and a comment cut exactly where iptables cuts.
+  const bool chain_like_ours = chain.size() == 28 && chain.starts_with("CNI-");
+  if (comment.size() != kMaxIptablesComment || !chain_like_ours || !quoted_id.starts_with('"')) return std::nullopt;
+  return std::string(quoted_id.substr(1)) + std::string(kCutIdMark);
 }
 
 std::vector<IptablesJump> FindNetworkJumps(const std::string& listing, const std::string& network) {
@@ -393,8 +400,9 @@ void IptablesMasquerader::Teardown(const MasqTarget& target, const std::vector<I
 }
 
 void IptablesMasquerader::Gc(const std::string& network, const std::vector<Attachment>& valid) {
+  // By chain: a jump whose comment iptables cut names only part of its container's ID.
   std::set<std::string> keep;
-  for (const auto& a : valid) keep.insert(a.container_id);
+  for (const auto& a : valid) keep.insert(IptablesChainName(network, a.container_id));
   ErrorList errors;
   for (bool v6 : {false, true}) {
     Family f = FamilyOf(v6);
@@ -407,7 +415,7 @@ void IptablesMasquerader::Gc(const std::string& network, const std::vector<Attac
     }
     std::vector<IptablesJump> stale;
     for (auto& j : FindNetworkJumps(listing.out, network)) {
-      if (!keep.contains(j.container_id)) stale.push_back(std::move(j));
+      if (!keep.contains(j.chain)) stale.push_back(std::move(j));
     }
     if (stale.empty()) continue;
     ProcessResult r = Restore(f, IptablesGcScript(stale));

@@ -50,7 +50,8 @@ struct IptablesJump {
   std::string container_id;
 };
 std::vector<IptablesJump> FindNetworkJumps(const std::string& listing, const std::string& network);
-// The container ID of a POSTROUTING rule's comment when the rule is such a jump to `chain`.
+// The container ID of a POSTROUTING rule's comment when the rule is such a jump to `chain`. When
+// iptables cut the comment (an ID too long for it), the visible part of the ID + kCutIdMark.
 std::optional<std::string> JumpOwner(const std::string& comment, const std::string& chain, const std::string& network);
 // Removes the given chains and the jumps to them in one transaction.
 std::string IptablesGcScript(const std::vector<IptablesJump>& stale);

@@ -19,6 +19,7 @@
 namespace cnb::masq {
 
 using cni::Attachment;
+using cni::kCutIdMark;
 
 struct MasqTarget {
   std::string network;  // network name

@@ -51,7 +51,10 @@ std::optional<Attachment> NftCommentOwner(const std::string& comment, const std:
   const size_t id = comment.rfind(", id: ");
   const size_t ifname = comment.rfind(", if: ", id);
   if (id == std::string::npos || ifname == std::string::npos) return Attachment{"", ""};
-  return Attachment{comment.substr(id + 6), comment.substr(ifname + 6, id - ifname - 6)};
+  std::string container_id = comment.substr(id + 6);
+  // A comment at the limit may have lost the end of the ID (a 64-hex one already does).
+  if (comment.size() >= kNftCommentMax) container_id += kCutIdMark;
+  return Attachment{container_id, comment.substr(ifname + 6, id - ifname - 6)};
 }
 
 std::vector<NftRule> ParseNftRules(const std::string& json_text) {

@@ -24,8 +24,8 @@ inline constexpr size_t kNftCommentMax = 128;
 std::string NftHashForNetwork(const std::string& network);
 std::string NftHashForInstance(const std::string& network, const std::string& ifname, const std::string& container_id);
 std::string NftComment(const std::string& network, const std::string& ifname, const std::string& container_id);
-// The attachment a rule comment of `network` names (its ID cut where the comment was), or
-// nullopt for a comment of another network.
+// The attachment a rule comment of `network` names (its ID cut where the comment was, and then
+// ending in kCutIdMark), or nullopt for a comment of another network.
 std::optional<Attachment> NftCommentOwner(const std::string& comment, const std::string& network);
 
 struct NftRule {

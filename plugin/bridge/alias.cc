@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "cni/attachments.h"
 #include "common/strings.h"
 
 namespace cnb::bridge {
@@ -31,7 +32,7 @@ std::string FormatAlias(const AttachmentAlias& a) {
   std::string id = Word(a.container_id);
   if (head.size() + id.size() + tail.size() + pod.size() > kMaxAlias) pod.clear();
   if (head.size() + id.size() + tail.size() > kMaxAlias)
-    id = id.substr(0, kMaxAlias - head.size() - tail.size() - 3) + "...";
+    id = id.substr(0, kMaxAlias - head.size() - tail.size() - cni::kCutIdMark.size()) + std::string(cni::kCutIdMark);
   return head + id + tail + pod;
 }
 

@@ -117,12 +117,10 @@ void CheckRoutes(const Reported& rep, nl::RouteSocket& pod) {
 // (a firewall reload, an operator's `nft flush ruleset`) leaves the pod without what ADD made.
 void CheckFirewall(const Reported& rep, const NetConf& conf, const cni::Invocation& inv, const std::string& host_veth,
                    nl::nft::LazyNftSocket& nft) {
-  // A comment cut to iptables' limit does not name the container any more (very long IDs).
-  if (conf.ip_masq && !AddressesOf(rep.result).empty() &&
-      masq::IptablesComment(conf.name, inv.container_id).size() < masq::kMaxIptablesComment) {
+  if (conf.ip_masq && !AddressesOf(rep.result).empty()) {
     const auto owners = masq::MakeTeardownMasquerader(nft)->List(conf.name);
     const bool on = std::any_of(owners.begin(), owners.end(), [&](const cni::Attachment& a) {
-      return a.container_id == inv.container_id && (a.ifname.empty() || a.ifname == inv.ifname);
+      return cni::SameContainer(a.container_id, inv.container_id) && (a.ifname.empty() || a.ifname == inv.ifname);
     });
     if (!on) {
       throw InternalError("masquerade rules of container " + inv.container_id + " in network " + conf.name +

@@ -132,11 +132,7 @@ bool IsVlanGatewayPort(const nl::LinkInfo& port, const std::vector<nl::LinkInfo>
   });
 }
 
-// An alias ID cut to fit the kernel's limit ends in "...": compare what is left.
-bool SameContainer(const std::string& alias_id, const std::string& id) {
-  if (alias_id.ends_with("...")) return id.starts_with(alias_id.substr(0, alias_id.size() - 3));
-  return alias_id == id;
-}
+using cni::SameContainer;  // an alias or a masquerade comment may hold a cut ID
 
 using Reservations = std::vector<ipam::DiskStore::Reservation>;
 

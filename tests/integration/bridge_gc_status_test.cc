@@ -71,6 +71,30 @@ TEST_F(BridgeGcStatusTest, GcRemovesMasqRulesOfStaleAttachmentsOnly) {
   EXPECT_EQ(rules.find(stale.id), std::string::npos) << rules;
 }
 
+// IDs too long for iptables' 255-byte comment (the reference takes 1024 bytes): the comment
+// keeps only their beginning, and GC and CHECK still find the rules.
+TEST_F(BridgeGcStatusTest, RulesOfAContainerIdTooLongForTheCommentAreFoundByGcAndCheck) {
+  Pod& pod = NewPod();
+  pod.id = std::string(400, 'c');
+  auto add = Add(pod, MasqConf());
+  ASSERT_PLUGIN_OK(add);
+  const std::string chain = MasqChainName(kNet, pod.id);
+  ASSERT_NE(NatRules(node()).find(chain), std::string::npos);
+
+  auto conf = MasqConf();
+  conf["cni.dev/valid-attachments"] = json::array({{{"containerID", pod.id}, {"ifname", "eth0"}}});
+  ASSERT_PLUGIN_OK(RunNoContainer("GC", conf));
+  EXPECT_NE(NatRules(node()).find(chain), std::string::npos) << "a valid container keeps its rules";
+  EXPECT_PLUGIN_OK(Check(pod, MasqConf(), add.json)) << "and CHECK finds them";
+
+  // Another container whose ID begins the same way: the comments cannot tell them apart, the
+  // chains can.
+  conf["cni.dev/valid-attachments"] = json::array({{{"containerID", pod.id + "d"}, {"ifname", "eth0"}}});
+  ASSERT_PLUGIN_OK(RunNoContainer("GC", conf));
+  EXPECT_EQ(NatRules(node()).find(chain), std::string::npos) << "an invalid one loses them";
+  ASSERT_PLUGIN_OK(Del(pod, MasqConf()));
+}
+
 // An ambiguous list is an error (code 7) before anything is released, for the bridge's
 // masquerade GC and host-local's reservations alike: treating it as "nothing is valid" would
 // wipe the network.

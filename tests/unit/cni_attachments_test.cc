@@ -66,5 +66,16 @@ TEST(ValidAttachments, AmbiguousListsAreErrors) {
   ExpectAmbiguous(R"({"cni.dev/valid-attachments":[],"cni.dev/attachments":null})", "cni.dev/attachments");
 }
 
+// A host veth's alias and an iptables comment may hold only the beginning of a long ID.
+TEST(SameContainer, ACutIdMatchesWhatItBeginsWith) {
+  EXPECT_TRUE(SameContainer("abc", "abc"));
+  EXPECT_FALSE(SameContainer("abc", "abcd"));
+  EXPECT_TRUE(SameContainer("abc...", "abcdef"));
+  EXPECT_TRUE(SameContainer("abcdef", "abc..."));
+  EXPECT_FALSE(SameContainer("abd...", "abcdef"));
+  EXPECT_TRUE(SameContainer("ab...", "abcd..."));  // cut at two lengths
+  EXPECT_FALSE(SameContainer("ab...", "ac..."));
+}
+
 }  // namespace
 }  // namespace cnb::cni

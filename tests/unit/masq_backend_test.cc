@@ -291,6 +291,26 @@ TEST(MasqIptablesTest, GcRemovesChainsOfInvalidContainers) {
   EXPECT_EQ(fake.Argv(2), "/sbin/ip6tables -w 5 -t nat -S POSTROUTING");
 }
 
+// A container ID too long for iptables' comment: the jump is found by its chain, kept while
+// the container is valid and removed once it is not.
+TEST(MasqIptablesTest, GcTellsContainersWithCutCommentsApartByTheirChain) {
+  const std::string live(300, 'a'), gone(300, 'b');
+  auto jump = [](const std::string& id, const char* source) {
+    const std::string comment = IptablesComment("brnet", id);
+    return "-A POSTROUTING -s " + std::string(source) + " -m comment --comment " + RestoreQuote(comment) + " -j " +
+           IptablesChainName("brnet", id) + "\n";
+  };
+  FakeRunner fake;
+  fake.Reply(0, jump(live, "10.88.0.2/32") + jump(gone, "10.88.0.3/32"));
+  fake.Reply(0);
+  fake.Reply(0, "-P POSTROUTING ACCEPT\n");
+  IptablesMasquerader m(AllTools(), fake.AsRunner(), UnusedNft());
+  m.Gc("brnet", {{live, "eth0"}});
+  ASSERT_EQ(fake.calls.size(), 3u);
+  EXPECT_NE(fake.calls[1].stdin_data.find("-X " + IptablesChainName("brnet", gone) + "\n"), std::string::npos);
+  EXPECT_EQ(fake.calls[1].stdin_data.find(IptablesChainName("brnet", live)), std::string::npos);
+}
+
 // ---- nftables ----
 
 const char kNftListing[] = R"({"nftables": [{"metainfo": {"version": "1.0.6"}},

@@ -59,17 +59,35 @@ TEST(MasqNamingTest, OwnersReadBackFromCommentsAndChains) {
   // Another network's comment, or a chain that is not the hash of the two: not ours.
   EXPECT_FALSE(JumpOwner(IptablesComment("other", "abc123"), IptablesChainName("other", "abc123"), "brnet"));
   EXPECT_FALSE(JumpOwner(IptablesComment("brnet", "abc123"), "CNI-000000000000000000000000", "brnet"));
+  // A comment iptables cut inside the ID: the visible part, marked; the hash cannot be checked.
+  const std::string long_id(400, 'c');
+  const std::string cut_comment = IptablesComment("brnet", long_id);
+  ASSERT_EQ(cut_comment.size(), kMaxIptablesComment);
+  const auto owner_of_cut = JumpOwner(cut_comment, IptablesChainName("brnet", long_id), "brnet");
+  ASSERT_TRUE(owner_of_cut.has_value());
+  EXPECT_EQ(*owner_of_cut,
+            std::string(kMaxIptablesComment - std::string(R"(name: "brnet" id: ")").size(), 'c') + "...");
+  EXPECT_TRUE(cni::SameContainer(*owner_of_cut, long_id));
+  EXPECT_FALSE(JumpOwner(cut_comment, "CNI-HOSTPORT-MASQ", "brnet")) << "not a chain named like ours";
+  EXPECT_FALSE(JumpOwner(cut_comment.substr(0, cut_comment.size() - 1), IptablesChainName("brnet", long_id), "brnet"))
+      << "not cut where iptables cuts";
 
   const auto owner = NftCommentOwner(NftComment("brnet", "eth0", "abc123"), "brnet");
   ASSERT_TRUE(owner.has_value());
   EXPECT_EQ(owner->container_id, "abc123");
   EXPECT_EQ(owner->ifname, "eth0");
   EXPECT_FALSE(NftCommentOwner(NftComment("other", "eth0", "abc123"), "brnet").has_value());
-  // A 64-hex container ID is cut where the comment is (128 bytes): what is left is kept.
+  // A 64-hex container ID fits a short network name's comment (125 of 128 bytes)...
   const std::string id(64, 'e');
-  const auto cut = NftCommentOwner(NftComment("brnet", "eth0", id), "brnet");
+  const auto whole = NftCommentOwner(NftComment("brnet", "eth0", id), "brnet");
+  ASSERT_TRUE(whole.has_value());
+  EXPECT_EQ(whole->container_id, id);
+  // ...and is cut in a longer one's: what is left is kept, marked.
+  const auto cut = NftCommentOwner(NftComment("kubernetes-pods", "eth0", id), "kubernetes-pods");
   ASSERT_TRUE(cut.has_value());
-  EXPECT_TRUE(id.starts_with(cut->container_id));
+  EXPECT_TRUE(cut->container_id.ends_with(kCutIdMark)) << cut->container_id;
+  EXPECT_TRUE(cni::SameContainer(cut->container_id, id));
+  EXPECT_FALSE(cni::SameContainer(cut->container_id, std::string(64, 'f')));
   EXPECT_EQ(cut->ifname, "eth0");
 }
 
